@@ -1,0 +1,71 @@
+/**
+ * What a database engine supplies to the rotation: its verbs, nothing else. The step skeleton
+ * (shared/rotation) decides when to call them; the strategies decide which; engines only know how
+ * to say it in their SQL dialect, with identifiers and literals quoted by the driver.
+ */
+export const ENGINE_NAMES = ['postgres', 'mysql', 'mariadb'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
+
+/** Where the database is. Exactly one of host/port or a Cloud SQL instance connection name. */
+export interface Endpoint {
+  host?: string;
+  port?: number;
+  /** `project:region:instance`, reached through @google-cloud/cloud-sql-connector. */
+  cloudSqlInstance?: string;
+  database: string;
+  /** Require TLS to the server (host/port only; the Cloud SQL connector always encrypts). */
+  ssl?: boolean;
+}
+
+export interface Credential {
+  username: string;
+  password: string;
+}
+
+/** The answer of a login attempt. Anything other than these two (network, timeout) is thrown. */
+export type LoginResult = { ok: true } | { ok: false; reason: 'rejected' };
+
+/** An open session with enough rights to change logins (the admin, or a user changing itself). */
+export interface AdminSession {
+  /** Change a login's password (single-user; alternating when re-using the other login). */
+  setPassword(username: string, password: string): Promise<void>;
+  loginExists(username: string): Promise<boolean>;
+  /**
+   * Create `username` as a second login equivalent to `template`: PostgreSQL grants it the same
+   * role memberships (the NOLOGIN owner role) and role settings; MySQL/MariaDB give it the same
+   * grants and host. Used by alternating-users on first use.
+   */
+  createLoginLike(username: string, template: string, password: string): Promise<void>;
+  /** Allow / forbid new logins of a user (alternating-users: the retired login is locked). */
+  enableLogin(username: string): Promise<void>;
+  disableLogin(username: string): Promise<void>;
+  /**
+   * dual-password: make `password` valid while `retained` stays valid too
+   * (MySQL 8 RETAIN CURRENT PASSWORD; MariaDB two mysql_native_password alternatives).
+   */
+  addPassword(username: string, password: string, retained: string): Promise<void>;
+  /** dual-password retirement: only `keep` logs in afterwards. */
+  discardOtherPasswords(username: string, keep: string): Promise<void>;
+  /** Live sessions of a user, logged before revoking. */
+  countSessions(username: string): Promise<number>;
+}
+
+export interface DatabaseEngine {
+  readonly name: EngineName;
+  /** Whether the engine can keep two passwords on one login (dual-password strategy). */
+  readonly supportsDualPassword: boolean;
+  /** Longest login name the engine accepts. */
+  readonly maxUsernameLength: number;
+  /**
+   * Log in with `credential`, run `testQuery` (default a trivial SELECT) and disconnect.
+   * Returns `{ ok: false }` only when the server rejected the credential; connection failures and
+   * timeouts throw TransientError; a failing test query throws PermanentError.
+   */
+  tryLogin(endpoint: Endpoint, credential: Credential, testQuery?: string): Promise<LoginResult>;
+  /** Run `fn` in a session opened with `credential`, always closing it. */
+  withSession<T>(
+    endpoint: Endpoint,
+    credential: Credential,
+    fn: (session: AdminSession) => Promise<T>,
+  ): Promise<T>;
+}

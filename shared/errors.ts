@@ -1,0 +1,64 @@
+/**
+ * The error family. The class decides what the function boundary does with a failure:
+ * - PermanentError: retrying cannot help (bad event, bad config, unknown secret). Log once, ack.
+ * - TransientError: the world may heal (database down, Secret Manager UNAVAILABLE, Databricks 429).
+ *   Throw so that Pub/Sub redelivers; attempts are bounded by the rotation state, not by hope.
+ * Messages never carry secret values: callers pass names and codes, and keep the driver error as
+ * `cause` (which the logger reduces to its name and code).
+ */
+export type ErrorContext = Record<string, string | number | boolean | undefined>;
+
+export interface RotatorErrorOptions {
+  cause?: unknown;
+  context?: ErrorContext;
+}
+
+export class RotatorError extends Error {
+  readonly context: ErrorContext;
+
+  constructor(message: string, options: RotatorErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RotatorError';
+    this.context = options.context ?? {};
+  }
+}
+
+export class PermanentError extends RotatorError {
+  constructor(message: string, options?: RotatorErrorOptions) {
+    super(message, options);
+    this.name = 'PermanentError';
+  }
+}
+
+export class TransientError extends RotatorError {
+  constructor(message: string, options?: RotatorErrorOptions) {
+    super(message, options);
+    this.name = 'TransientError';
+  }
+}
+
+/** Someone else changed the Secret between our read and our write (etag mismatch). */
+export class ConflictError extends TransientError {
+  constructor(message: string, options?: RotatorErrorOptions) {
+    super(message, options);
+    this.name = 'ConflictError';
+  }
+}
+
+export const isPermanent = (err: unknown): err is PermanentError => err instanceof PermanentError;
+
+/** Anything we did not classify is treated as transient: redelivery is bounded, a lost event is not. */
+export const isTransient = (err: unknown): boolean => !isPermanent(err);
+
+/** A short, value-free description of any thrown thing, for log lines. */
+export function describeError(err: unknown): { name: string; message: string; code?: string } {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return {
+      name: err.name,
+      message: err.message,
+      ...(code === undefined ? {} : { code: String(code) }),
+    };
+  }
+  return { name: 'NonError', message: String(err) };
+}
