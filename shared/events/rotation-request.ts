@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { SecretNameSchema } from '../config/rotation-config';
+import type { Trigger } from '../rotation/state';
+import { type DecodedMessage, InvalidEventError } from './pubsub-cloud-event';
+
+/**
+ * What arrives on the secret-events topic, reduced to what rotateSecret acts on:
+ * - Secret Manager's own notifications (attribute `eventType`, `secretId`, `timestamp`);
+ *   only SECRET_ROTATE starts a rotation, every other type (many caused by our own writes) is
+ *   acknowledged and ignored;
+ * - on-demand requests: attribute `eventType=ROTATION_REQUESTED` and a JSON body.
+ */
+export const ON_DEMAND_EVENT_TYPE = 'ROTATION_REQUESTED';
+export const SECRET_ROTATE = 'SECRET_ROTATE';
+
+export const OnDemandRequestBodySchema = z.object({
+  secret: SecretNameSchema,
+  reason: z.string().max(500).optional(),
+  requestedBy: z.string().max(200).optional(),
+  /** Optional idempotency key chosen by the requester; defaults to the Pub/Sub message id. */
+  requestId: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,100}$/)
+    .optional(),
+});
+export type OnDemandRequestBody = z.output<typeof OnDemandRequestBodySchema>;
+
+const NotificationAttributesSchema = z
+  .object({
+    eventType: z.string().min(1),
+    secretId: SecretNameSchema.optional(),
+    timestamp: z.string().optional(),
+    dataFormat: z.string().optional(),
+    versionId: z.string().optional(),
+  })
+  .loose();
+
+export interface RotationRequest {
+  secret: string;
+  trigger: Trigger;
+  /** Identity of the request: duplicates of one request share it. */
+  requestKey: string;
+  /** When it was requested (ms); requests older than the last rotation's start are stale. */
+  requestedAt: number;
+  requestedBy?: string;
+  reason?: string;
+}
+
+export type ClassifiedMessage =
+  | { kind: 'rotate'; request: RotationRequest }
+  | { kind: 'ignore'; eventType: string; secret?: string };
+
+export function classifyMessage(msg: DecodedMessage, now: number): ClassifiedMessage {
+  const attrs = NotificationAttributesSchema.safeParse(msg.attributes);
+  if (!attrs.success) {
+    throw new InvalidEventError('message has no valid eventType/secretId attributes');
+  }
+  const { eventType, secretId, timestamp } = attrs.data;
+
+  if (eventType === ON_DEMAND_EVENT_TYPE) {
+    let json: unknown;
+    try {
+      json = JSON.parse(msg.body);
+    } catch {
+      throw new InvalidEventError('on-demand request body is not JSON');
+    }
+    const body = OnDemandRequestBodySchema.safeParse(json);
+    if (!body.success) {
+      const i = body.error.issues[0];
+      throw new InvalidEventError(
+        `invalid on-demand request: ${i ? `${i.path.join('.') || '(body)'}: ${i.message}` : 'invalid'}`,
+      );
+    }
+    if (secretId && secretId !== body.data.secret) {
+      throw new InvalidEventError('on-demand request: secretId attribute and body disagree');
+    }
+    return {
+      kind: 'rotate',
+      request: {
+        secret: body.data.secret,
+        trigger: 'on-demand',
+        requestKey: `on-demand:${body.data.requestId ?? msg.messageId}`,
+        requestedAt: msg.publishTime ?? now,
+        ...(body.data.requestedBy ? { requestedBy: body.data.requestedBy } : {}),
+        ...(body.data.reason ? { reason: body.data.reason } : {}),
+      },
+    };
+  }
+
+  if (eventType !== SECRET_ROTATE)
+    return { kind: 'ignore', eventType, ...(secretId ? { secret: secretId } : {}) };
+  if (!secretId) throw new InvalidEventError('SECRET_ROTATE without secretId');
+  // Secret Manager's own timestamp survives its publish retries (which get new message ids).
+  const at = timestamp ? Date.parse(timestamp) : Number.NaN;
+  const requestedAt = Number.isFinite(at) ? at : (msg.publishTime ?? now);
+  return {
+    kind: 'rotate',
+    request: {
+      secret: secretId,
+      trigger: 'schedule',
+      requestKey: `schedule:${timestamp ?? msg.messageId}`,
+      requestedAt,
+      requestedBy: 'rotation-schedule',
+    },
+  };
+}

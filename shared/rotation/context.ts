@@ -1,0 +1,144 @@
+import type { Clock } from '../clock';
+import type { RotationConfig } from '../config/rotation-config';
+import type { DatabaseEngine, EngineName } from '../engines/engine';
+import { ConflictError } from '../errors';
+import type { RotationRequest } from '../events/rotation-request';
+import type { Logger } from '../logging/logger';
+import type { Redactor } from '../logging/redactor';
+import type { DatabasePayload } from '../secrets/payload';
+import type { SecretSnapshot, SecretStore } from '../secrets/secret-store';
+import type { RandomBytes } from './password';
+import {
+  type HistoryEntry,
+  type RotationRecord,
+  type RotationState,
+  readHistory,
+  readState,
+  type Status,
+  withState,
+} from './state';
+import type { Strategy } from './strategies';
+
+export interface RotatorSettings {
+  /** Full name of the rotation-events topic. */
+  rotationEventsTopic: string;
+  /** How long a worker owns a rotation without writing progress (≥ the function timeout). */
+  leaseMs: number;
+  /** How many times a login test is tried before the test step fails (replication lag). */
+  testAttempts: number;
+  /** Pause between login tests. */
+  testRetryDelayMs: number;
+}
+
+export type Publish = (
+  topic: string,
+  data: string,
+  attributes: Record<string, string>,
+) => Promise<void>;
+
+/** Everything the rotation needs from the outside world, passed in. */
+export interface RotatorDeps {
+  store: SecretStore;
+  engineFor: (name: EngineName) => DatabaseEngine;
+  publish: Publish;
+  clock: Clock;
+  randomBytes: RandomBytes;
+  logger: Logger;
+  redactor: Redactor;
+  /** A unique id for this worker (invocation), recorded as the lease holder. */
+  newHolderId: () => string;
+  settings: RotatorSettings;
+}
+
+/** One rotation being driven by this worker. */
+export interface RotationContext {
+  deps: RotatorDeps;
+  request: RotationRequest;
+  config: RotationConfig;
+  engine: DatabaseEngine;
+  strategy: Strategy;
+  log: Logger;
+  /** The latest Secret this worker has seen (its etag is the CAS token). */
+  snapshot: SecretSnapshot;
+  record: RotationRecord;
+  base: DatabasePayload;
+  /** Loaded lazily and cached: the pending version's payload. */
+  pending?: DatabasePayload;
+}
+
+export interface AliasChange {
+  set?: Record<string, number>;
+  remove?: string[];
+}
+
+export interface StateChange {
+  record?: Partial<RotationRecord>;
+  status?: Status;
+  aliases?: AliasChange;
+  promotedAt?: number;
+  /** Prepend to the secret's rotation history. */
+  history?: HistoryEntry;
+  /** Give the lease up (a transient failure): the redelivery may take over at once. */
+  releaseLease?: boolean;
+}
+
+const MAX_CAS_RETRIES = 5;
+
+export function applyAliases(
+  current: Record<string, number>,
+  change?: AliasChange,
+): Record<string, number> {
+  const out = { ...current, ...(change?.set ?? {}) };
+  for (const k of change?.remove ?? []) delete out[k];
+  return out;
+}
+
+/**
+ * The one way rotation state is written: read-modify-write with the Secret's etag. Other writers
+ * (refreshConsumers' records, retireVersions, an operator's gcloud) may change the Secret in
+ * between; on a conflict we re-read, check that the rotation is still ours, and re-apply.
+ */
+export async function persist(ctx: RotationContext, change: StateChange): Promise<void> {
+  const { store, clock } = ctx.deps;
+  let snapshot = ctx.snapshot;
+  for (let attempt = 1; ; attempt++) {
+    const state = readState(snapshot.annotations);
+    if (snapshot !== ctx.snapshot) {
+      const r = state.rotation;
+      if (
+        state.status !== 'rotating' ||
+        r?.id !== ctx.record.id ||
+        r.holder !== ctx.record.holder
+      ) {
+        throw new ConflictError('rotation was taken over by another worker', {
+          context: { rotationId: ctx.record.id },
+        });
+      }
+    }
+    const record: RotationRecord = {
+      ...ctx.record,
+      ...change.record,
+      leaseUntil: change.releaseLease ? 0 : clock.now() + ctx.deps.settings.leaseMs,
+    };
+    const next: RotationState = {
+      ...state,
+      status: change.status ?? 'rotating',
+      rotation: record,
+      ...(change.promotedAt === undefined ? {} : { promotedAt: change.promotedAt }),
+    };
+    const history = change.history
+      ? [change.history, ...readHistory(snapshot.annotations)]
+      : undefined;
+    try {
+      ctx.snapshot = await store.updateSecret(snapshot, {
+        annotations: withState(snapshot.annotations, next, history),
+        ...(change.aliases ? { aliases: applyAliases(snapshot.aliases, change.aliases) } : {}),
+      });
+      ctx.record = record;
+      return;
+    } catch (err) {
+      if (!(err instanceof ConflictError) || attempt >= MAX_CAS_RETRIES) throw err;
+      snapshot = await store.getSecret(snapshot.name);
+    }
+  }
+}

@@ -1,0 +1,103 @@
+import { ALIASES } from '../config/annotations';
+import { ConflictError, describeError, PermanentError } from '../errors';
+import { credentialOf, endpointOf } from '../secrets/payload';
+import { adminCredential } from './admin';
+import { persist, type RotationContext, type StateChange } from './context';
+import type { HistoryEntry } from './state';
+import { loadPending } from './steps';
+
+function failedEntry(ctx: RotationContext, error: string): HistoryEntry {
+  const r = ctx.record;
+  return {
+    id: r.id,
+    trigger: r.trigger,
+    ...(r.requestedBy ? { requestedBy: r.requestedBy } : {}),
+    outcome: 'failed',
+    startedAt: r.startedAt,
+    completedAt: ctx.deps.clock.now(),
+    fromVersion: r.baseVersion,
+    attempts: r.attempt,
+    error,
+  };
+}
+
+/**
+ * A rotation that cannot succeed ends here: the database is put back (the current credential
+ * logs in, the pending one does not), the pending version is disabled, and — because `latest` is
+ * simply the newest version and many consumers read it — the current payload is added again as a
+ * newer version and `current` moves with it, after a real login proved it works.
+ *
+ * If the database cannot be reached, nothing can be proven: the pending version and its alias are
+ * kept (the database may already accept it) and the rotation is marked unresolved; the next request
+ * resumes it. The decision is persisted first, so a crash here resumes the clean-up, not the steps.
+ */
+export async function failRotation(ctx: RotationContext, reason: string): Promise<void> {
+  const { store } = ctx.deps;
+  const secret = ctx.snapshot.name;
+  if (ctx.record.outcome !== 'failed') {
+    await persist(ctx, { record: { outcome: 'failed', error: reason } });
+  }
+  const pendingVersion = ctx.record.pendingVersion;
+  if (pendingVersion === undefined) {
+    await persist(ctx, { record: { step: 'announce' }, history: failedEntry(ctx, reason) });
+    return;
+  }
+
+  let change: StateChange;
+  try {
+    const endpoint = endpointOf(ctx.base);
+    const base = credentialOf(ctx.base);
+    const pending = await loadPending(ctx).catch(() => undefined);
+    if (pending) {
+      const pendingWorks = (await ctx.engine.tryLogin(endpoint, credentialOf(pending))).ok;
+      const baseWorks = (await ctx.engine.tryLogin(endpoint, base)).ok;
+      if (pendingWorks || !baseWorks) {
+        const sessionCred =
+          ctx.config.adminSecret === 'self'
+            ? credentialOf(baseWorks ? ctx.base : pending)
+            : await adminCredential(store, ctx.config.adminSecret, ctx.base);
+        await ctx.engine.withSession(endpoint, sessionCred, (s) =>
+          ctx.strategy.rollback(s, base, credentialOf(pending)),
+        );
+      }
+    }
+    if (!(await ctx.engine.tryLogin(endpoint, base)).ok) {
+      throw new PermanentError('the current credential does not log in after the rollback');
+    }
+
+    const versions = await store.listVersions(secret);
+    const pendingInfo = versions.find((v) => v.number === pendingVersion);
+    if (pendingInfo?.state === 'ENABLED') {
+      await store.disableVersion(secret, pendingVersion, pendingInfo.etag);
+    }
+    // A copy added before an interruption is adopted, not added twice.
+    const copy =
+      versions
+        .filter((v) => v.number > pendingVersion && v.state === 'ENABLED')
+        .sort((a, b) => a.number - b.number)[0]?.number ??
+      (await store.addVersion(secret, JSON.stringify(ctx.base)));
+    change = {
+      record: { step: 'announce', resultVersion: copy, unresolved: false },
+      aliases: { set: { [ALIASES.current]: copy }, remove: [ALIASES.pending] },
+      history: failedEntry(ctx, reason),
+    };
+    ctx.log.warning('rolled back: current credential re-added as the newest version', {
+      disabledVersion: pendingVersion,
+      currentVersion: copy,
+    });
+  } catch (err) {
+    // Lost ownership: whoever took over finishes the clean-up.
+    if (err instanceof ConflictError) throw err;
+    const why = `${reason}; database state unknown (${describeError(err).message})`;
+    change = {
+      record: { step: 'announce', unresolved: true, error: why },
+      history: failedEntry(ctx, why),
+    };
+    ctx.log.error('could not roll back: pending version kept for the next rotation', {
+      event: 'rotation.unresolved',
+      pendingVersion,
+      error: describeError(err),
+    });
+  }
+  await persist(ctx, change);
+}

@@ -1,0 +1,292 @@
+import { createHash } from 'node:crypto';
+import { ALIASES, CONFIG_KEYS } from '../config/annotations';
+import {
+  formatConfigIssues,
+  type RotationConfig,
+  RotationConfigSchema,
+} from '../config/rotation-config';
+import {
+  ConflictError,
+  describeError,
+  isPermanent,
+  PermanentError,
+  TransientError,
+} from '../errors';
+import type { RotationRequest } from '../events/rotation-request';
+import type { SecretSnapshot } from '../secrets/secret-store';
+import { persist, type RotationContext, type RotatorDeps } from './context';
+import { type Decision, decide } from './decide';
+import { failRotation } from './failure';
+import { type RotationRecord, type RotationState, readState, STEPS, withState } from './state';
+import { parsePayload, STEP_IMPLS } from './steps';
+import { STRATEGY_IMPLS } from './strategies';
+
+export type RotationResult =
+  | { action: 'stale' }
+  | { action: 'completed' | 'failed'; rotationId: string; version?: number };
+
+/** Read and validate a managed secret's config; a secret without it is not ours to rotate. */
+export function readConfig(snapshot: SecretSnapshot): RotationConfig {
+  if (snapshot.annotations[CONFIG_KEYS.engine] === undefined) {
+    throw new PermanentError(
+      `secret ${snapshot.name} is not managed by gsm-rotator (no ${CONFIG_KEYS.engine})`,
+    );
+  }
+  const parsed = RotationConfigSchema.safeParse(snapshot.annotations);
+  if (!parsed.success) {
+    throw new PermanentError(
+      `secret ${snapshot.name} has an invalid rotation config: ${formatConfigIssues(parsed.error)}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** Duplicates of one request get one rotation id, so downstream idempotency keys line up. */
+export function rotationIdFor(secret: string, requestKey: string): string {
+  return `rot-${createHash('sha256').update(`${secret}\n${requestKey}`).digest('hex').slice(0, 20)}`;
+}
+
+const MAX_CLAIM_ROUNDS = 5;
+
+/**
+ * Handle one delivery of a rotation request: decide from the Secret's state, claim (or take over)
+ * the rotation with a compare-and-swap, and drive the steps. At most one rotation is in flight per
+ * secret: a losing concurrent delivery decides again and finds it busy (retry later) or stale.
+ */
+export async function handleRotationRequest(
+  request: RotationRequest,
+  deps: RotatorDeps,
+): Promise<RotationResult> {
+  const log = deps.logger.child({ secret: request.secret });
+  for (let round = 1; round <= MAX_CLAIM_ROUNDS; round++) {
+    const snapshot = await deps.store.getSecret(request.secret);
+    const config = readConfig(snapshot);
+    const state = readState(snapshot.annotations);
+    const decision = decide(state, request, deps.clock.now(), config.maxAttempts);
+
+    if (decision.action === 'stale') {
+      log.info('request is older than the last rotation: nothing to do', {
+        event: 'rotation.stale',
+        requestKey: request.requestKey,
+        trigger: request.trigger,
+      });
+      return { action: 'stale' };
+    }
+    if (decision.action === 'busy') {
+      throw new TransientError('a rotation of this secret is in progress; retry later', {
+        context: {
+          rotationId: state.rotation?.id,
+          leaseUntil: new Date(decision.leaseUntil).toISOString(),
+        },
+      });
+    }
+    let ctx: RotationContext;
+    try {
+      ctx = await claim(decision, snapshot, state, config, request, deps);
+    } catch (err) {
+      if (err instanceof ConflictError) continue;
+      throw err;
+    }
+    return drive(ctx, decision);
+  }
+  throw new TransientError('could not claim the rotation: the secret kept changing');
+}
+
+async function claim(
+  decision: Decision,
+  snapshot: SecretSnapshot,
+  state: RotationState,
+  config: RotationConfig,
+  request: RotationRequest,
+  deps: RotatorDeps,
+): Promise<RotationContext> {
+  const now = deps.clock.now();
+  const holder = deps.newHolderId();
+  const leaseUntil = now + deps.settings.leaseMs;
+  let record: RotationRecord;
+  let lastStartedAt = state.lastStartedAt;
+
+  if (decision.action === 'start' || decision.action === 'resume-unresolved') {
+    const versions = await deps.store.listVersions(snapshot.name);
+    const previousRun = decision.action === 'resume-unresolved' ? state.rotation : undefined;
+    const baseVersion =
+      previousRun?.baseVersion ??
+      snapshot.aliases[ALIASES.current] ??
+      versions.find((v) => v.state === 'ENABLED')?.number;
+    if (baseVersion === undefined) {
+      throw new PermanentError(`secret ${snapshot.name} has no enabled version to rotate from`);
+    }
+    const base = parsePayload(
+      await deps.store.accessVersion(snapshot.name, baseVersion),
+      `version ${baseVersion}`,
+    );
+    record = {
+      id: rotationIdFor(snapshot.name, request.requestKey),
+      trigger: request.trigger,
+      ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}),
+      ...(request.reason ? { reason: request.reason } : {}),
+      requestedAt: request.requestedAt,
+      startedAt: now,
+      attempt: 1,
+      leaseUntil,
+      holder,
+      step: 'create',
+      baseVersion,
+      baseUsername: base.username,
+      latestAtClaim: previousRun?.latestAtClaim ?? versions[0]?.number ?? 0,
+      ...(previousRun?.pendingVersion === undefined
+        ? {}
+        : {
+            pendingVersion: previousRun.pendingVersion,
+            pendingUsername: previousRun.pendingUsername,
+          }),
+      stepMs: {},
+    };
+    lastStartedAt = now;
+  } else {
+    const previous = state.rotation as RotationRecord;
+    record = {
+      ...previous,
+      attempt: decision.action === 'takeover' ? previous.attempt + 1 : previous.attempt,
+      leaseUntil,
+      holder,
+    };
+  }
+
+  const next: RotationState = {
+    ...state,
+    status: 'rotating',
+    rotation: record,
+    ...(lastStartedAt === undefined ? {} : { lastStartedAt }),
+  };
+  const claimed = await deps.store.updateSecret(snapshot, {
+    annotations: withState(snapshot.annotations, next),
+  });
+  const base = parsePayload(
+    await deps.store.accessVersion(snapshot.name, record.baseVersion),
+    `version ${record.baseVersion}`,
+  );
+  const log = deps.logger.child({ secret: snapshot.name, rotation_id: record.id });
+  log.info(
+    decision.action === 'start' ? 'rotation started' : `rotation resumed (${decision.action})`,
+    {
+      event: 'rotation.claimed',
+      trigger: record.trigger,
+      attempt: record.attempt,
+      step: record.step,
+      baseVersion: record.baseVersion,
+      ...(record.reason ? { reason: record.reason } : {}),
+    },
+  );
+  return {
+    deps,
+    request,
+    config,
+    engine: deps.engineFor(config.engine),
+    strategy: STRATEGY_IMPLS[config.strategy],
+    log,
+    snapshot: claimed,
+    record,
+    base,
+  };
+}
+
+/** The step skeleton, written once: run each remaining step, persist its change, time and log it. */
+async function runSteps(ctx: RotationContext): Promise<void> {
+  const { clock } = ctx.deps;
+  for (let i = STEPS.indexOf(ctx.record.step); i < STEPS.length; i++) {
+    const step = STEPS[i] as (typeof STEPS)[number];
+    const started = clock.now();
+    const change = await STEP_IMPLS[step](ctx);
+    const durationMs = clock.now() - started;
+    await persist(ctx, {
+      ...change,
+      record: {
+        ...change.record,
+        step: STEPS[i + 1] ?? step,
+        stepMs: { ...ctx.record.stepMs, [step]: durationMs },
+      },
+    });
+    ctx.log.info(`rotation step ${step} done`, {
+      event: 'rotation.step',
+      step,
+      durationMs,
+      attempt: ctx.record.attempt,
+      ...(ctx.record.pendingVersion === undefined
+        ? {}
+        : { pendingVersion: ctx.record.pendingVersion }),
+    });
+  }
+}
+
+async function drive(ctx: RotationContext, decision: Decision): Promise<RotationResult> {
+  try {
+    if (decision.action === 'exhausted' && ctx.record.step === 'announce') {
+      // The rotation itself is finished; only its announcement kept failing. Do not undo it.
+      ctx.log.error('rotation outcome could not be announced', {
+        event: 'rotation.announce-failed',
+        attempts: ctx.record.attempt,
+        error: ctx.record.error,
+      });
+      await persist(ctx, { status: ctx.record.outcome === 'succeeded' ? 'idle' : 'failed' });
+    } else {
+      if (decision.action === 'exhausted') {
+        await failRotation(
+          ctx,
+          `gave up after ${ctx.record.attempt} attempts: ${ctx.record.error ?? 'no progress'}`,
+        );
+      } else if (ctx.record.outcome === 'failed' && ctx.record.step !== 'announce') {
+        await failRotation(ctx, ctx.record.error ?? 'failed');
+      }
+      try {
+        await runSteps(ctx);
+      } catch (err) {
+        if (!isPermanent(err) || ctx.record.step === 'announce') throw err;
+        await failRotation(ctx, describeError(err).message);
+        await runSteps(ctx);
+      }
+    }
+  } catch (err) {
+    if (err instanceof ConflictError) throw err;
+    const error = describeError(err);
+    ctx.log.warning('rotation interrupted: will resume on redelivery', {
+      event: 'rotation.retry',
+      step: ctx.record.step,
+      attempt: ctx.record.attempt,
+      maxAttempts: ctx.config.maxAttempts,
+      error,
+    });
+    // Record why and give the lease up, so the redelivery resumes at once (best effort: if the
+    // Secret Manager itself is down, the lease simply expires).
+    await persist(ctx, { record: { error: error.message }, releaseLease: true }).catch(
+      () => undefined,
+    );
+    throw err instanceof TransientError ? err : new TransientError(error.message, { cause: err });
+  }
+
+  const r = ctx.record;
+  const fields = {
+    outcome: r.outcome,
+    trigger: r.trigger,
+    fromVersion: r.baseVersion,
+    toVersion: r.resultVersion,
+    attempts: r.attempt,
+    durationMs: ctx.deps.clock.now() - r.startedAt,
+    stepMs: r.stepMs,
+  };
+  if (r.outcome === 'succeeded') {
+    ctx.log.notice('rotation completed', { event: 'rotation.completed', ...fields });
+    return {
+      action: 'completed',
+      rotationId: r.id,
+      ...(r.resultVersion ? { version: r.resultVersion } : {}),
+    };
+  }
+  ctx.log.error('rotation failed', {
+    event: 'rotation.failed',
+    ...fields,
+    error: r.error,
+    unresolved: r.unresolved ?? false,
+  });
+  return { action: 'failed', rotationId: r.id };
+}

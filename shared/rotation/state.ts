@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { STATE_KEYS } from '../config/annotations';
+
+/**
+ * Rotation progress, kept on the Secret itself (annotation `rotator.state`, JSON): versions carry
+ * no labels or annotations, and a disabled version cannot be read, so everything the rotator needs
+ * later lives here. Never a password: names, numbers and times only.
+ */
+export const STEPS = ['create', 'set', 'test', 'promote', 'announce'] as const;
+export type StepName = (typeof STEPS)[number];
+
+export const TRIGGERS = ['schedule', 'on-demand'] as const;
+export type Trigger = (typeof TRIGGERS)[number];
+
+export const OUTCOMES = ['succeeded', 'failed'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export const RotationRecordSchema = z.object({
+  id: z.string(),
+  trigger: z.enum(TRIGGERS),
+  requestedBy: z.string().optional(),
+  reason: z.string().optional(),
+  /** When the request was made (event time); older requests than `startedAt` are stale. */
+  requestedAt: z.number(),
+  startedAt: z.number(),
+  attempt: z.number().int(),
+  /** Until when the current worker owns the rotation; a redelivery takes over only after it. */
+  leaseUntil: z.number(),
+  holder: z.string(),
+  step: z.enum(STEPS),
+  /** `current` when the rotation started, and its login. */
+  baseVersion: z.number().int(),
+  baseUsername: z.string(),
+  /** Highest version number when the rotation was claimed: anything newer is ours (orphans). */
+  latestAtClaim: z.number().int(),
+  pendingVersion: z.number().int().optional(),
+  pendingUsername: z.string().optional(),
+  /** Set once the outcome is decided; the announce step publishes it. */
+  outcome: z.enum(OUTCOMES).optional(),
+  error: z.string().optional(),
+  /** The version `current` points at after the rotation (the new one, or a copy of the base). */
+  resultVersion: z.number().int().optional(),
+  /**
+   * The rotation failed while the database could not be reached, so whether it accepted the
+   * pending credential is unknown: the pending version is kept, and the next request resumes.
+   */
+  unresolved: z.boolean().optional(),
+  stepMs: z.partialRecord(z.enum(STEPS), z.number()).default({}),
+});
+export type RotationRecord = z.output<typeof RotationRecordSchema>;
+
+export const STATUSES = ['idle', 'rotating', 'failed'] as const;
+export type Status = (typeof STATUSES)[number];
+
+export const RotationStateSchema = z.object({
+  v: z.literal(1),
+  status: z.enum(STATUSES),
+  /** The in-flight rotation, or the last one. */
+  rotation: RotationRecordSchema.optional(),
+  /** When the last rotation started: the stale-event guard. */
+  lastStartedAt: z.number().optional(),
+  /** When `current` was last promoted; the grace window of `previous` runs from here. */
+  promotedAt: z.number().optional(),
+});
+export type RotationState = z.output<typeof RotationStateSchema>;
+
+export const INITIAL_STATE: RotationState = { v: 1, status: 'idle' };
+
+export const HistoryEntrySchema = z.object({
+  id: z.string(),
+  trigger: z.enum(TRIGGERS),
+  requestedBy: z.string().optional(),
+  outcome: z.enum(OUTCOMES),
+  startedAt: z.number(),
+  completedAt: z.number(),
+  fromVersion: z.number().int(),
+  toVersion: z.number().int().optional(),
+  attempts: z.number().int(),
+  error: z.string().optional(),
+  retiredAt: z.number().optional(),
+});
+export type HistoryEntry = z.output<typeof HistoryEntrySchema>;
+
+/** Annotations total under 16 KiB: history keeps the newest entries only. */
+export const HISTORY_LIMIT = 15;
+
+export function readState(annotations: Record<string, string>): RotationState {
+  const raw = annotations[STATE_KEYS.state];
+  if (!raw) return INITIAL_STATE;
+  try {
+    return RotationStateSchema.parse(JSON.parse(raw));
+  } catch {
+    // A hand-edited or foreign value must not wedge the secret: start from idle, keep the guard
+    // conservative (no stale-event protection until the next rotation).
+    return INITIAL_STATE;
+  }
+}
+
+export function readHistory(annotations: Record<string, string>): HistoryEntry[] {
+  const raw = annotations[STATE_KEYS.history];
+  if (!raw) return [];
+  try {
+    return z.array(HistoryEntrySchema).parse(JSON.parse(raw));
+  } catch {
+    return [];
+  }
+}
+
+export function withState(
+  annotations: Record<string, string>,
+  state: RotationState,
+  history?: HistoryEntry[],
+): Record<string, string> {
+  const out: Record<string, string> = { ...annotations, [STATE_KEYS.state]: JSON.stringify(state) };
+  if (history) out[STATE_KEYS.history] = JSON.stringify(history.slice(0, HISTORY_LIMIT));
+  return out;
+}

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import type { Credential, Endpoint } from '../engines/engine';
+
+/**
+ * The JSON a managed secret version holds: everything a consumer needs to connect. Unknown keys
+ * are kept (a JDBC URL without the password, an sslmode…) and copied to each new version; only
+ * `username` and `password` change. Never put the password into another field: it would survive
+ * rotation.
+ */
+export const DatabasePayloadSchema = z
+  .object({
+    host: z.string().min(1).max(255).optional(),
+    port: z.coerce.number().int().min(1).max(65535).optional(),
+    cloudSqlInstance: z
+      .string()
+      .regex(/^[a-z0-9-]+(:[a-z0-9.-]+)?:[a-z0-9-]+:[a-z0-9-]+$/, 'project:region:instance')
+      .optional(),
+    database: z.string().min(1).max(64),
+    username: z.string().min(1).max(80),
+    password: z.string().min(1).max(1024),
+    ssl: z.boolean().optional(),
+  })
+  .loose()
+  .refine((p) => (p.host !== undefined) !== (p.cloudSqlInstance !== undefined), {
+    message: 'exactly one of host or cloudSqlInstance',
+  });
+
+export type DatabasePayload = z.output<typeof DatabasePayloadSchema>;
+
+export function endpointOf(p: DatabasePayload): Endpoint {
+  return {
+    database: p.database,
+    ...(p.host === undefined ? {} : { host: p.host }),
+    ...(p.port === undefined ? {} : { port: p.port }),
+    ...(p.cloudSqlInstance === undefined ? {} : { cloudSqlInstance: p.cloudSqlInstance }),
+    ...(p.ssl === undefined ? {} : { ssl: p.ssl }),
+  };
+}
+
+export const credentialOf = (p: DatabasePayload): Credential => ({
+  username: p.username,
+  password: p.password,
+});
+
+export function sameServer(a: DatabasePayload, b: DatabasePayload): boolean {
+  return a.cloudSqlInstance !== undefined
+    ? a.cloudSqlInstance === b.cloudSqlInstance
+    : a.host === b.host && (a.port ?? 0) === (b.port ?? 0);
+}
