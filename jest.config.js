@@ -3,7 +3,7 @@
 // (functions-framework, CloudEvents) end to end. The servers are started once per run in
 // test/support/global-setup.ts and described to the workers through environment variables.
 const transform = {
-  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true, diagnostics: false }],
+  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }],
 };
 
 const common = {

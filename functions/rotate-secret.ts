@@ -1,0 +1,31 @@
+import { decodePubSubEvent } from '../shared/events/pubsub-cloud-event';
+import { classifyMessage } from '../shared/events/rotation-request';
+import type { RotatorDeps } from '../shared/rotation/context';
+import { handleRotationRequest } from '../shared/rotation/rotator';
+import { withErrorBoundary } from '../shared/runtime/cloud-event-handler';
+
+/**
+ * rotateSecret: on the secret-events topic. Rotates on Secret Manager's SECRET_ROTATE and on
+ * on-demand ROTATION_REQUESTED messages; every other event type (most of them caused by the
+ * rotator's own writes) is acknowledged with a debug line.
+ */
+export function makeRotateSecret(getDeps: () => RotatorDeps): (event: unknown) => Promise<void> {
+  return withErrorBoundary(
+    'rotateSecret',
+    () => getDeps().logger,
+    async (event, log) => {
+      const deps = getDeps();
+      const message = decodePubSubEvent(event);
+      const classified = classifyMessage(message, deps.clock.now());
+      if (classified.kind === 'ignore') {
+        log.debug('event type not handled by rotateSecret', {
+          event: 'event.ignored',
+          eventType: classified.eventType,
+          ...(classified.secret ? { secret: classified.secret } : {}),
+        });
+        return;
+      }
+      await handleRotationRequest(classified.request, deps);
+    },
+  );
+}

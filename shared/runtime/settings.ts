@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { parseSeverity } from '../logging/logger';
+
+/**
+ * The functions' environment, parsed once at cold start with every problem reported together.
+ * Documented in the README (Configuration) and set by the terraform module.
+ */
+const EnvSchema = z.object({
+  GCP_PROJECT: z.string().min(1).optional(),
+  GOOGLE_CLOUD_PROJECT: z.string().min(1).optional(),
+  ROTATION_EVENTS_TOPIC: z
+    .string()
+    .regex(/^projects\/[^/]+\/topics\/[^/]+$/, 'a full topic name: projects/P/topics/T')
+    .optional(),
+  LOG_LEVEL: z.string().optional(),
+  ROTATOR_LEASE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+  ROTATOR_TEST_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  ROTATOR_TEST_RETRY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  ROTATOR_DB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+});
+
+export interface Settings {
+  projectId: string;
+  rotationEventsTopic: string;
+  logLevel: ReturnType<typeof parseSeverity>;
+  leaseMs: number;
+  testAttempts: number;
+  testRetryDelayMs: number;
+  dbConcurrency: number;
+}
+
+export class SettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SettingsError';
+  }
+}
+
+export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new SettingsError(
+      `invalid environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  const e = parsed.data;
+  const projectId = e.GCP_PROJECT ?? e.GOOGLE_CLOUD_PROJECT;
+  const topic =
+    e.ROTATION_EVENTS_TOPIC ??
+    (projectId ? `projects/${projectId}/topics/rotation-events` : undefined);
+  if (!projectId || !topic) {
+    throw new SettingsError(
+      'invalid environment: GCP_PROJECT (or ROTATION_EVENTS_TOPIC) is required',
+    );
+  }
+  return {
+    projectId,
+    rotationEventsTopic: topic,
+    logLevel: parseSeverity(e.LOG_LEVEL),
+    leaseMs: e.ROTATOR_LEASE_SECONDS * 1000,
+    testAttempts: e.ROTATOR_TEST_ATTEMPTS,
+    testRetryDelayMs: e.ROTATOR_TEST_RETRY_MS,
+    dbConcurrency: e.ROTATOR_DB_CONCURRENCY,
+  };
+}
