@@ -1,0 +1,167 @@
+# Who may do what. Nothing here grants a Secret Manager role on the project to a function account:
+# Secret Manager rights are granted per secret (test/unit/terraform checks it).
+
+# ---------------------------------------------------------------------------------------------
+# Secret Manager
+# ---------------------------------------------------------------------------------------------
+
+# Exactly the permissions the code's Secret Manager calls need (locals.tf): predefined roles either
+# lack secrets.update (needed to move aliases and write the rotator.* state annotations: only
+# admin/editor have it) or bring far more (create/delete secrets, setIamPolicy).
+resource "google_project_iam_custom_role" "rotator" {
+  project     = var.project_id
+  role_id     = "gsmRotator_${var.environment}"
+  title       = "gsm-rotator ${var.environment}: rotate managed secrets"
+  description = "Granted on each managed secret, never on the project: read and update the secret, add, read and retire its versions."
+  permissions = local.rotator_secret_permissions
+  stage       = "GA"
+}
+
+# ListSecrets is checked on the project and nowhere else (a secret-level grant cannot allow it, and
+# IAM conditions on resource.name do not apply to list calls). retireVersions needs it to find the
+# secrets labelled rotator=managed. The role holds that single permission: it reveals names, labels
+# and annotations of the project's secrets, never a value and never a version.
+resource "google_project_iam_custom_role" "secret_lister" {
+  project     = var.project_id
+  role_id     = "gsmRotatorSecretLister_${var.environment}"
+  title       = "gsm-rotator ${var.environment}: list secrets"
+  description = "secretmanager.secrets.list only: find the managed secrets by label. No access to values or versions."
+  permissions = local.secret_lister_permissions
+  stage       = "GA"
+}
+
+# All three functions work on every managed secret: rotateSecret rotates it, refreshConsumers reads
+# the new version by number (secret-scope sync) and records its result on the Secret,
+# retireVersions disables and destroys old versions.
+resource "google_secret_manager_secret_iam_member" "function_rotates_managed_secret" {
+  for_each = {
+    for pair in setproduct(keys(var.managed_secrets), keys(local.functions)) :
+    "${pair[0]}/${pair[1]}" => { secret = pair[0], function = pair[1] }
+  }
+
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.managed[each.value.secret].secret_id
+  role      = google_project_iam_custom_role.rotator.name
+  member    = "serviceAccount:${google_service_account.function[each.value.function].email}"
+}
+
+resource "google_project_iam_member" "retire_versions_lists_secrets" {
+  project = var.project_id
+  role    = google_project_iam_custom_role.secret_lister.name
+  member  = "serviceAccount:${google_service_account.function["retire_versions"].email}"
+}
+
+# The admin credentials: read by the two functions that change passwords, by no one else.
+resource "google_secret_manager_secret_iam_member" "function_reads_admin_secret" {
+  for_each = {
+    for pair in setproduct(keys(var.admin_secrets), ["rotate_secret", "retire_versions"]) :
+    "${pair[0]}/${pair[1]}" => { secret = pair[0], function = pair[1] }
+  }
+
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.admin[each.value.secret].secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.function[each.value.function].email}"
+}
+
+# Databricks fallback credentials: only refreshConsumers talks to Databricks.
+resource "google_secret_manager_secret_iam_member" "refresh_consumers_reads_databricks_credential" {
+  for_each = var.databricks_credential_secrets
+
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.databricks_credential[each.key].secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.function["refresh_consumers"].email}"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Pub/Sub: each function publishes only where it must
+# ---------------------------------------------------------------------------------------------
+
+# rotateSecret announces outcomes. refreshConsumers and retireVersions publish nothing.
+resource "google_pubsub_topic_iam_member" "rotate_secret_publishes_rotation_events" {
+  project = var.project_id
+  topic   = google_pubsub_topic.event["rotation_events"].name
+  role    = "roles/pubsub.publisher"
+  member  = "serviceAccount:${google_service_account.function["rotate_secret"].email}"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Invocation: Pub/Sub push → function
+# ---------------------------------------------------------------------------------------------
+
+resource "google_cloud_run_service_iam_member" "invoker_runs_function" {
+  for_each = local.functions
+
+  project  = var.project_id
+  location = var.region
+  # A gen2 function runs as the Cloud Run service of the same name.
+  service = google_cloudfunctions2_function.function[each.key].name
+  role    = "roles/run.invoker"
+  member  = "serviceAccount:${google_service_account.invoker.email}"
+}
+
+# Pub/Sub mints the push OIDC tokens as its service agent, acting as the invoker account. Granted on
+# that one account, not on the project.
+resource "google_service_account_iam_member" "pubsub_agent_signs_as_invoker" {
+  service_account_id = google_service_account.invoker.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:${google_project_service_identity.pubsub.email}"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Cloud SQL: connect through the Cloud SQL connector, to the named instances only
+# ---------------------------------------------------------------------------------------------
+
+# Cloud SQL has no instance-level IAM policy: the grant is on the instance's project, narrowed to
+# the instance by an IAM condition.
+resource "google_project_iam_member" "function_connects_cloudsql" {
+  for_each = {
+    for pair in setproduct(keys(local.cloudsql_instances), ["rotate_secret", "retire_versions"]) :
+    "${pair[0]}/${pair[1]}" => { instance = pair[0], function = pair[1] }
+  }
+
+  project = local.cloudsql_instances[each.value.instance].project
+  role    = "roles/cloudsql.client"
+  member  = "serviceAccount:${google_service_account.function[each.value.function].email}"
+
+  condition {
+    title       = "only ${local.cloudsql_instances[each.value.instance].instance}"
+    description = "gsm-rotator ${var.environment} may connect to this instance only."
+    expression  = "resource.type == \"sqladmin.googleapis.com/Instance\" && resource.name == \"projects/${local.cloudsql_instances[each.value.instance].project}/instances/${local.cloudsql_instances[each.value.instance].instance}\""
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Operators (the gsm-rotator CLI)
+# ---------------------------------------------------------------------------------------------
+
+resource "google_pubsub_topic_iam_member" "operator_publishes_rotation_requests" {
+  for_each = toset(var.operator_members)
+
+  project = var.project_id
+  topic   = google_pubsub_topic.event["secret_events"].name
+  role    = "roles/pubsub.publisher"
+  member  = each.value
+}
+
+resource "google_project_iam_member" "operator_lists_secrets" {
+  for_each = toset(var.operator_members)
+
+  project = var.project_id
+  role    = google_project_iam_custom_role.secret_lister.name
+  member  = each.value
+}
+
+# Metadata, versions and states of the managed secrets; never a value (viewer has no access).
+resource "google_secret_manager_secret_iam_member" "operator_views_managed_secret" {
+  for_each = {
+    for pair in setproduct(keys(var.managed_secrets), var.operator_members) :
+    "${pair[0]}/${pair[1]}" => { secret = pair[0], member = pair[1] }
+  }
+
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.managed[each.value.secret].secret_id
+  role      = "roles/secretmanager.viewer"
+  member    = each.value.member
+}
