@@ -1,4 +1,3 @@
-import { ALIASES } from '../config/annotations';
 import type { Credential } from '../engines/engine';
 import { PermanentError } from '../errors';
 import {
@@ -7,6 +6,7 @@ import {
   DatabasePayloadSchema,
   sameServer,
 } from '../secrets/payload';
+import { readCurrentValue } from '../secrets/read-current';
 import type { SecretStore } from '../secrets/secret-store';
 
 /**
@@ -20,11 +20,10 @@ export async function adminCredential(
   adminSecret: string,
   managed: DatabasePayload,
 ): Promise<Credential> {
-  const snapshot = await store.getSecret(adminSecret);
-  const version = snapshot.aliases[ALIASES.current] ?? 'latest';
+  const text = await readCurrentValue(store, adminSecret);
   let json: unknown;
   try {
-    json = JSON.parse(await store.accessVersion(adminSecret, version));
+    json = JSON.parse(text);
   } catch (err) {
     if (err instanceof SyntaxError)
       throw new PermanentError(`admin secret ${adminSecret} is not JSON`);

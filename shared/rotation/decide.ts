@@ -36,6 +36,11 @@ export function decide(
   if (state.lastStartedAt !== undefined && request.requestedAt <= state.lastStartedAt) {
     return { action: 'stale' };
   }
+  // Retirement is revoking `previous`; with alternating users that login may be the next pending
+  // one, so the two must not interleave.
+  if (state.retiring && state.retiring.leaseUntil > now) {
+    return { action: 'busy', leaseUntil: state.retiring.leaseUntil };
+  }
   if (state.status === 'failed' && r?.unresolved) return { action: 'resume-unresolved' };
   return { action: 'start' };
 }

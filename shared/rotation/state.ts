@@ -61,6 +61,10 @@ export const RotationStateSchema = z.object({
   lastStartedAt: z.number().optional(),
   /** When `current` was last promoted; the grace window of `previous` runs from here. */
   promotedAt: z.number().optional(),
+  /** retireVersions holds this while it revokes `previous`: no rotation starts meanwhile. */
+  retiring: z
+    .object({ version: z.number().int(), leaseUntil: z.number(), holder: z.string() })
+    .optional(),
 });
 export type RotationState = z.output<typeof RotationStateSchema>;
 

@@ -1,29 +1,63 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { systemClock } from '../clock';
-import { engineFor } from '../engines/registry';
+import type { DatabricksClient } from '../databricks/client';
+import type { WorkspaceClientDeps } from '../databricks/workspace-client';
+import type { WorkspaceConfig } from '../databricks/workspace-config';
 import { createLogger, type Logger } from '../logging/logger';
 import { Redactor } from '../logging/redactor';
 import { createPubSubPublish } from '../messaging/publisher';
 import type { RotatorDeps } from '../rotation/context';
-import { createSecretManagerClient, locationOf } from '../secrets/client';
+import { readCurrentValue } from '../secrets/read-current';
 import { createGcpSecretStore, type SecretStore } from '../secrets/secret-store';
 import { parseSettings, type Settings } from './settings';
 
 /** What every function needs; production wiring below, tests build their own. */
 export interface Deps extends RotatorDeps {
   runtime: Settings;
+  /** A Databricks client per workspace, signed in as the workspace config says. */
+  databricksClientFor: (workspace: WorkspaceConfig) => DatabricksClient;
 }
+
+/** Databricks clients cached per workspace host and auth, so tokens are cached too. */
+export function databricksClients(
+  base: Omit<WorkspaceClientDeps, 'readSecret'>,
+  store: SecretStore,
+): (workspace: WorkspaceConfig) => DatabricksClient {
+  const clients = new Map<string, DatabricksClient>();
+  return (workspace) => {
+    const key = JSON.stringify(workspace);
+    let client = clients.get(key);
+    if (!client) {
+      client = lazy.databricks().createWorkspaceClient(workspace, {
+        ...base,
+        readSecret: (name) => readCurrentValue(store, name),
+      });
+      clients.set(key, client);
+    }
+    return client;
+  };
+}
+
+// Heavy modules (gax, the database drivers, google-auth-library) are required on first use, not
+// at import: a cold start that only acknowledges an event should not pay for them.
+const lazy = {
+  secrets: () => require('../secrets/client') as typeof import('../secrets/client'),
+  engines: () => require('../engines/registry') as typeof import('../engines/registry'),
+  databricks: () =>
+    require('../databricks/workspace-client') as typeof import('../databricks/workspace-client'),
+};
 
 /** One Secret Manager client per location (global, or a regional endpoint), created on first use. */
 export function secretStoreFromEnv(
-  redactor: Redactor,
+  redactor: Redactor | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): SecretStore {
   const clients = new Map<string, SecretManagerServiceClient>();
   return createGcpSecretStore({
-    redactor,
+    ...(redactor ? { redactor } : {}),
     clientFor: (name) => {
+      const { createSecretManagerClient, locationOf } = lazy.secrets();
       const location = locationOf(name) ?? '';
       let client = clients.get(location);
       if (!client) {
@@ -46,10 +80,15 @@ export function productionDeps(env: NodeJS.ProcessEnv = process.env): () => Deps
     const runtime = parseSettings(env);
     const redactor = new Redactor();
     const logger: Logger = createLogger({ redactor, minSeverity: runtime.logLevel });
+    const store = secretStoreFromEnv(redactor, env);
     deps = {
       runtime,
-      store: secretStoreFromEnv(redactor, env),
-      engineFor: (name) => engineFor(name),
+      store,
+      databricksClientFor: databricksClients(
+        { clock: systemClock, random: Math.random, redactor, logger },
+        store,
+      ),
+      engineFor: (name) => lazy.engines().engineFor(name),
       publish: createPubSubPublish({ projectId: runtime.projectId }),
       clock: systemClock,
       randomBytes,

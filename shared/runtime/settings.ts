@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DurationSchema } from '../config/duration';
 import { parseSeverity } from '../logging/logger';
 
 /**
@@ -17,6 +18,9 @@ const EnvSchema = z.object({
   ROTATOR_TEST_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   ROTATOR_TEST_RETRY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   ROTATOR_DB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  /** Regions whose regional secrets retireVersions also scans (comma-separated). */
+  ROTATOR_LOCATIONS: z.string().default(''),
+  ROTATOR_OVERDUE_MARGIN: DurationSchema.prefault('1h'),
 });
 
 export interface Settings {
@@ -27,6 +31,8 @@ export interface Settings {
   testAttempts: number;
   testRetryDelayMs: number;
   dbConcurrency: number;
+  locations: string[];
+  overdueMarginMs: number;
 }
 
 export class SettingsError extends Error {
@@ -61,5 +67,9 @@ export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     testAttempts: e.ROTATOR_TEST_ATTEMPTS,
     testRetryDelayMs: e.ROTATOR_TEST_RETRY_MS,
     dbConcurrency: e.ROTATOR_DB_CONCURRENCY,
+    locations: e.ROTATOR_LOCATIONS.split(',')
+      .map((l) => l.trim())
+      .filter(Boolean),
+    overdueMarginMs: e.ROTATOR_OVERDUE_MARGIN,
   };
 }

@@ -1,0 +1,73 @@
+import { mapWithConcurrency } from '../shared/concurrency';
+import { MANAGED_FILTER } from '../shared/config/annotations';
+import { describeError } from '../shared/errors';
+import { decodePubSubEvent } from '../shared/events/pubsub-cloud-event';
+import { retireSecret } from '../shared/retirement/retire-secret';
+import { withErrorBoundary } from '../shared/runtime/cloud-event-handler';
+import type { Deps } from '../shared/runtime/deps';
+
+type RetireFunctionDeps = Pick<
+  Deps,
+  'store' | 'engineFor' | 'clock' | 'logger' | 'newHolderId' | 'runtime'
+>;
+
+/** Where managed secrets live: the project's global secrets, plus the configured regions. */
+export function secretParents(projectId: string, locations: string[]): string[] {
+  return [`projects/${projectId}`, ...locations.map((l) => `projects/${projectId}/locations/${l}`)];
+}
+
+/**
+ * retireVersions: on the retire-tick topic (Cloud Scheduler). Lists the managed secrets by label,
+ * reports overdue ones, and retires what is due, a few secrets at a time. A failure on one secret
+ * is logged and does not stop the others; the next tick tries again, so the tick itself is acked.
+ */
+export function makeRetireVersions(
+  getDeps: () => RetireFunctionDeps,
+): (event: unknown) => Promise<void> {
+  return withErrorBoundary(
+    'retireVersions',
+    () => getDeps().logger,
+    async (event, log) => {
+      const deps = getDeps();
+      decodePubSubEvent(event);
+      const started = deps.clock.now();
+      const secrets = (
+        await Promise.all(
+          secretParents(deps.runtime.projectId, deps.runtime.locations).map((p) =>
+            deps.store.listSecrets(p, MANAGED_FILTER),
+          ),
+        )
+      ).flat();
+      let actions = 0;
+      let failures = 0;
+      await mapWithConcurrency(secrets, deps.runtime.dbConcurrency, async (snapshot) => {
+        try {
+          const plan = await retireSecret(snapshot, {
+            store: deps.store,
+            engineFor: deps.engineFor,
+            clock: deps.clock,
+            logger: deps.logger,
+            newHolderId: deps.newHolderId,
+            leaseMs: deps.runtime.leaseMs,
+            overdueMarginMs: deps.runtime.overdueMarginMs,
+          });
+          actions += plan.actions.length;
+        } catch (err) {
+          failures++;
+          log.error('retirement failed for a secret; the next tick retries', {
+            event: 'retire.failed',
+            secret: snapshot.name,
+            error: describeError(err),
+          });
+        }
+      });
+      log.info('retire tick done', {
+        event: 'retire.tick',
+        secrets: secrets.length,
+        actions,
+        failures,
+        durationMs: deps.clock.now() - started,
+      });
+    },
+  );
+}

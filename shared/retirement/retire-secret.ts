@@ -1,0 +1,199 @@
+import type { Clock } from '../clock';
+import { ALIASES } from '../config/annotations';
+import type { RotationConfig } from '../config/rotation-config';
+import { DatabricksConsumersSchema, targetId } from '../consumers/targets';
+import type { DatabaseEngine, EngineName } from '../engines/engine';
+import { ConflictError } from '../errors';
+import type { Logger } from '../logging/logger';
+import { adminCredential } from '../rotation/admin';
+import { applyAliases } from '../rotation/context';
+import { readConfig } from '../rotation/rotator';
+import { readHistory, readState, withState } from '../rotation/state';
+import { parsePayload } from '../rotation/steps';
+import { STRATEGY_IMPLS } from '../rotation/strategies';
+import { credentialOf, endpointOf } from '../secrets/payload';
+import type { SecretSnapshot, SecretStore, VersionInfo } from '../secrets/secret-store';
+import { checkOverdue } from './overdue';
+import { planRetirement, type RetirePlan } from './plan';
+
+export interface RetireDeps {
+  store: SecretStore;
+  engineFor: (name: EngineName) => DatabaseEngine;
+  clock: Clock;
+  logger: Logger;
+  newHolderId: () => string;
+  leaseMs: number;
+  overdueMarginMs: number;
+}
+
+/** The ids of the Databricks targets configured on a secret (retirement waits for them). */
+export function consumerIdsOf(config: RotationConfig): string[] {
+  if (config.consumers === undefined) return [];
+  const parsed = DatabricksConsumersSchema.safeParse(config.consumers);
+  return parsed.success ? parsed.data.targets.map(targetId) : [];
+}
+
+export interface SecretPlan {
+  plan: RetirePlan;
+  versions: VersionInfo[];
+  config: RotationConfig;
+}
+
+export async function planSecret(
+  snapshot: SecretSnapshot,
+  deps: Pick<RetireDeps, 'store' | 'clock'>,
+): Promise<SecretPlan> {
+  const config = readConfig(snapshot);
+  const versions = await deps.store.listVersions(snapshot.name);
+  const plan = planRetirement(snapshot, versions, config, consumerIdsOf(config), deps.clock.now());
+  return { plan, versions, config };
+}
+
+/**
+ * One managed secret, one tick: report it if overdue, then carry out its retirement plan.
+ * Retiring `previous` first claims a short lease on the Secret (compare-and-swap), so an
+ * overlapping tick or a starting rotation cannot interleave with the revoke.
+ */
+export async function retireSecret(
+  snapshot: SecretSnapshot,
+  deps: RetireDeps,
+): Promise<RetirePlan> {
+  const log = deps.logger.child({ secret: snapshot.name });
+  const overdue = checkOverdue(snapshot, deps.clock.now(), deps.overdueMarginMs);
+  if (overdue.overdue) {
+    log.error(`rotation overdue: ${overdue.reason}`, {
+      event: 'rotation.overdue',
+      reason: overdue.reason,
+      ...(overdue.expectedAt ? { expectedAt: new Date(overdue.expectedAt).toISOString() } : {}),
+    });
+  }
+  const { plan, versions, config } = await planSecret(snapshot, deps);
+  if (plan.skipped || plan.waiting)
+    log.debug('retirement deferred', { skipped: plan.skipped, waiting: plan.waiting });
+  const etagOf = (n: number) => versions.find((v) => v.number === n)?.etag;
+
+  for (const action of plan.actions) {
+    if (action.kind === 'retire-previous') {
+      await retirePrevious(
+        snapshot,
+        config,
+        action.version,
+        action.unconfirmed,
+        deps,
+        log,
+        etagOf(action.version),
+      );
+    } else if (action.kind === 'disable-stale') {
+      await deps.store.disableVersion(snapshot.name, action.version, etagOf(action.version));
+      log.info('disabled a superseded version', {
+        event: 'retire.disabled',
+        version: action.version,
+      });
+    } else {
+      await deps.store.destroyVersion(snapshot.name, action.version, etagOf(action.version));
+      log.info('destroyed a version beyond retention', {
+        event: 'retire.destroyed',
+        version: action.version,
+        why: action.why,
+      });
+    }
+  }
+  return plan;
+}
+
+async function retirePrevious(
+  snapshot: SecretSnapshot,
+  config: RotationConfig,
+  version: number,
+  unconfirmed: string[],
+  deps: RetireDeps,
+  log: Logger,
+  etag: string | undefined,
+): Promise<void> {
+  const now = deps.clock.now();
+  const state = readState(snapshot.annotations);
+  const holder = deps.newHolderId();
+  let claimed: SecretSnapshot;
+  try {
+    claimed = await deps.store.updateSecret(snapshot, {
+      annotations: withState(snapshot.annotations, {
+        ...state,
+        retiring: { version, leaseUntil: now + deps.leaseMs, holder },
+      }),
+    });
+  } catch (err) {
+    if (err instanceof ConflictError) {
+      log.debug('secret changed meanwhile: retirement left to the next tick');
+      return;
+    }
+    throw err;
+  }
+
+  if (unconfirmed.length > 0) {
+    log.warning(
+      'maximum grace reached: retiring although consumers never confirmed their refresh',
+      {
+        event: 'retire.unconfirmed',
+        version,
+        consumers: unconfirmed,
+      },
+    );
+  }
+  const current = claimed.aliases[ALIASES.current];
+  const strategy = STRATEGY_IMPLS[config.strategy];
+  if (strategy.keepsPrevious && current !== undefined) {
+    const currentPayload = parsePayload(
+      await deps.store.accessVersion(claimed.name, current),
+      `version ${current}`,
+    );
+    const retired = parsePayload(
+      await deps.store.accessVersion(claimed.name, version),
+      `version ${version}`,
+    );
+    const admin = await adminCredential(deps.store, config.adminSecret, currentPayload);
+    const engine = deps.engineFor(config.engine);
+    await engine.withSession(endpointOf(currentPayload), admin, async (s) => {
+      const sessions = await s.countSessions(retired.username);
+      log.info('revoking the previous credential', {
+        event: 'retire.revoke',
+        version,
+        login: retired.username,
+        liveSessions: sessions,
+        strategy: config.strategy,
+      });
+      await strategy.revoke(s, credentialOf(retired), credentialOf(currentPayload));
+    });
+  }
+  await deps.store.disableVersion(claimed.name, version, etag);
+
+  // Drop the alias (a disabled version cannot be read through it) and record the retirement.
+  for (let attempt = 1; ; attempt++) {
+    const fresh = attempt === 1 ? claimed : await deps.store.getSecret(claimed.name);
+    const s = readState(fresh.annotations);
+    const history = readHistory(fresh.annotations).map((h) =>
+      h.fromVersion === version && h.outcome === 'succeeded' && h.retiredAt === undefined
+        ? { ...h, retiredAt: deps.clock.now() }
+        : h,
+    );
+    const { retiring: _released, ...rest } = s;
+    const aliases =
+      fresh.aliases[ALIASES.previous] === version
+        ? applyAliases(fresh.aliases, { remove: [ALIASES.previous] })
+        : fresh.aliases;
+    try {
+      await deps.store.updateSecret(fresh, {
+        annotations: withState(fresh.annotations, rest, history),
+        aliases,
+      });
+      break;
+    } catch (err) {
+      if (!(err instanceof ConflictError) || attempt >= 5) throw err;
+    }
+  }
+  log.notice('previous version retired', {
+    event: 'retire.version',
+    version,
+    strategy: config.strategy,
+    forced: unconfirmed.length > 0,
+  });
+}

@@ -1,0 +1,207 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
+import { startSecretManagerEmulator } from '../../emulator/secret-manager';
+import { type Clock, systemClock } from '../../shared/clock';
+import { CONFIG_KEYS, MANAGED_LABEL } from '../../shared/config/annotations';
+import type { DatabaseEngine, EngineName } from '../../shared/engines/engine';
+import { engineFor } from '../../shared/engines/registry';
+import { createLogger, memorySink } from '../../shared/logging/logger';
+import { Redactor } from '../../shared/logging/redactor';
+import type { RotatorDeps } from '../../shared/rotation/context';
+import { readHistory, readState } from '../../shared/rotation/state';
+import { secretStoreFromEnv } from '../../shared/runtime/deps';
+import { createSecretManagerClient } from '../../shared/secrets/client';
+import type { SecretStore } from '../../shared/secrets/secret-store';
+import { type TestServerAddress, testDatabasesFromEnv } from './databases';
+import {
+  adminPayload,
+  canLogin,
+  createLogin,
+  type FixtureEngine,
+  type LoginFixture,
+  loginPayload,
+} from './db-fixtures';
+
+export const PROJECT = 'test-project';
+
+export interface Published {
+  topic: string;
+  data: Record<string, unknown>;
+  attributes: Record<string, string>;
+}
+
+export interface ManagedSecret {
+  name: string;
+  fixture: LoginFixture;
+  server: TestServerAddress;
+}
+
+export interface HarnessOptions {
+  clock?: Clock;
+  leaseMs?: number;
+  /** Wrap the engines (e.g. to take the database away at a chosen verb). */
+  wrapEngine?: (engine: DatabaseEngine) => DatabaseEngine;
+  /** Fail publishing while this returns true. */
+  publishFails?: () => boolean;
+}
+
+/**
+ * The rotation core against real things: the Secret Manager emulator through the official client,
+ * the test run's PostgreSQL and MariaDB, in-memory capture of published outcomes and log lines.
+ * Every password a test creates or reads is collected, so suites can prove none reached a log.
+ */
+export async function createRotationHarness(options: HarnessOptions = {}) {
+  const emulator = await startSecretManagerEmulator({ relaxedRotationLimits: true });
+  const env = { SECRET_MANAGER_EMULATOR_HOST: emulator.address };
+  const client: SecretManagerServiceClient = createSecretManagerClient({ env });
+  const redactor = new Redactor();
+  const sink = memorySink();
+  // The store and the logger get no shared redactor: the log scan must see a leak, not a mask.
+  const store: SecretStore = secretStoreFromEnv(undefined, env);
+  const published: Published[] = [];
+  const databases = testDatabasesFromEnv();
+  const passwords = new Set<string>();
+  const adminSecrets = new Map<FixtureEngine, string>();
+
+  const deps: RotatorDeps = {
+    store,
+    engineFor: (name: EngineName) => (options.wrapEngine ?? ((e) => e))(engineFor(name)),
+    publish: async (topic, data, attributes) => {
+      if (options.publishFails?.()) throw new Error('publish failed (injected)');
+      published.push({ topic, data: JSON.parse(data), attributes });
+    },
+    clock: options.clock ?? systemClock,
+    randomBytes,
+    logger: createLogger({ sink, redactor: new Redactor(), minSeverity: 'DEBUG' }),
+    redactor,
+    newHolderId: () => randomUUID(),
+    settings: {
+      rotationEventsTopic: `projects/${PROJECT}/topics/rotation-events`,
+      leaseMs: options.leaseMs ?? 60_000,
+      testAttempts: 2,
+      testRetryDelayMs: 50,
+    },
+  };
+
+  const serverFor = (engine: FixtureEngine) =>
+    engine === 'postgres' ? databases.postgres : databases.mariadb;
+
+  async function addVersion(secret: string, payload: unknown): Promise<number> {
+    const [v] = await client.addSecretVersion({
+      parent: secret,
+      payload: { data: Buffer.from(JSON.stringify(payload)) },
+    });
+    return Number(String(v.name).split('/').pop());
+  }
+
+  async function adminSecretFor(engine: FixtureEngine): Promise<string> {
+    const existing = adminSecrets.get(engine);
+    if (existing) return existing;
+    const id = `admin-${engine}`;
+    const name = `projects/${PROJECT}/secrets/${id}`;
+    await client.createSecret({
+      parent: `projects/${PROJECT}`,
+      secretId: id,
+      secret: { replication: { automatic: {} } },
+    });
+    await addVersion(name, adminPayload(engine, serverFor(engine)));
+    adminSecrets.set(engine, name);
+    return name;
+  }
+
+  async function createManagedSecret(opts: {
+    engine: FixtureEngine;
+    strategy: 'single-user' | 'alternating-users' | 'dual-password';
+    self?: boolean;
+    annotations?: Record<string, string>;
+  }): Promise<ManagedSecret> {
+    const id = `${opts.engine === 'postgres' ? 'p' : 'm'}${randomBytes(4).toString('hex')}`;
+    const server = serverFor(opts.engine);
+    const fixture = await createLogin(opts.engine, server, id);
+    passwords.add(fixture.password);
+    const name = `projects/${PROJECT}/secrets/db-${id}`;
+    await client.createSecret({
+      parent: `projects/${PROJECT}`,
+      secretId: `db-${id}`,
+      secret: {
+        replication: { automatic: {} },
+        labels: { [MANAGED_LABEL.key]: MANAGED_LABEL.value },
+        annotations: {
+          [CONFIG_KEYS.engine]: opts.engine,
+          [CONFIG_KEYS.strategy]: opts.strategy,
+          [CONFIG_KEYS.adminSecret]: opts.self ? 'self' : await adminSecretFor(opts.engine),
+          [CONFIG_KEYS.testQuery]: `SELECT count(*) FROM ${fixture.table}`,
+          [CONFIG_KEYS.gracePeriod]: '1h',
+          ...opts.annotations,
+        },
+      },
+    });
+    await addVersion(name, loginPayload(fixture));
+    return { name, fixture, server };
+  }
+
+  /** Read a version's credential and check, with a real login, whether the database takes it. */
+  async function versionLogsIn(secret: ManagedSecret, version: number): Promise<boolean> {
+    const [res] = await client.accessSecretVersion({ name: `${secret.name}/versions/${version}` });
+    const p = JSON.parse(Buffer.from(res.payload?.data ?? '').toString()) as {
+      username: string;
+      password: string;
+    };
+    passwords.add(p.password);
+    return canLogin(
+      secret.fixture.engine,
+      secret.server,
+      secret.fixture.database,
+      p.username,
+      p.password,
+    );
+  }
+
+  async function snapshot(secret: ManagedSecret) {
+    const s = await store.getSecret(secret.name);
+    const versions = await store.listVersions(secret.name);
+    for (const v of versions) {
+      if (v.state !== 'ENABLED') continue;
+      const data = await store.accessVersion(secret.name, v.number);
+      passwords.add((JSON.parse(data) as { password: string }).password);
+    }
+    return {
+      secret: s,
+      versions,
+      state: readState(s.annotations),
+      history: readHistory(s.annotations),
+    };
+  }
+
+  /** Fail if any password this harness ever saw appears in the captured log lines. */
+  function assertNoPasswordInLogs(extraLines: string[] = []): void {
+    const text = [...sink.lines, ...extraLines].join('\n');
+    const leaked = [...passwords].filter((p) => text.includes(p));
+    if (leaked.length > 0) throw new Error(`${leaked.length} password(s) found in log output`);
+  }
+
+  return {
+    emulator,
+    env,
+    client,
+    store,
+    deps,
+    sink,
+    published,
+    passwords,
+    databases,
+    createManagedSecret,
+    addVersion,
+    versionLogsIn,
+    snapshot,
+    assertNoPasswordInLogs,
+    async stop() {
+      await client.close();
+      await emulator.stop();
+    },
+  };
+}
+
+export type RotationHarness = Awaited<ReturnType<typeof createRotationHarness>>;
+
+export { canLogin };
