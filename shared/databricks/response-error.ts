@@ -50,8 +50,10 @@ export async function errorFromResponse(
 
 /** A DatabricksError (status 0) for a request that got no answer at all. */
 export function errorFromFetchFailure(what: string, err: unknown): DatabricksError {
-  const timedOut =
-    err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+  // By name, not instanceof: fetch's DOMException may come from another realm (vm contexts).
+  const name =
+    typeof err === 'object' && err !== null ? (err as { name?: unknown }).name : undefined;
+  const timedOut = name === 'TimeoutError' || name === 'AbortError';
   const errorCode = timedOut ? TIMEOUT : NETWORK_ERROR;
   const reason = timedOut ? 'timed out' : 'got no answer';
   return new DatabricksError(`${what} ${reason}`, { status: 0, errorCode, cause: err });

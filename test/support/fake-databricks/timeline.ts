@@ -6,11 +6,13 @@
 export class Timeline {
   private events: { at: number; seq: number; apply: () => void }[] = [];
   private seq = 0;
+  /** While a transition applies, the time it was due: what it schedules counts from there. */
+  private applying: number | undefined;
 
   constructor(readonly now: () => number = Date.now) {}
 
   after(ms: number, apply: () => void): void {
-    this.events.push({ at: this.now() + ms, seq: this.seq++, apply });
+    this.events.push({ at: (this.applying ?? this.now()) + ms, seq: this.seq++, apply });
   }
 
   /** Applies every due transition in order, including ones that due transitions schedule. */
@@ -22,7 +24,12 @@ export class Timeline {
         .sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
       if (!due) return;
       this.events = this.events.filter((e) => e !== due);
-      due.apply();
+      this.applying = due.at;
+      try {
+        due.apply();
+      } finally {
+        this.applying = undefined;
+      }
     }
   }
 }
