@@ -57,7 +57,6 @@ locals {
     "secretmanager.versions.destroy",
     "secretmanager.versions.disable",
     "secretmanager.versions.enable",
-    "secretmanager.versions.get",
     "secretmanager.versions.list",
   ]
   secret_lister_permissions = ["secretmanager.secrets.list"]

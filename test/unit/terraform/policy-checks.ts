@@ -1,0 +1,540 @@
+import path from 'node:path';
+import { METHOD_PERMISSIONS, type MethodCall } from './secret-manager-calls';
+import {
+  blocks,
+  firstBlock,
+  isBody,
+  referencesTo,
+  resolveResource,
+  resolveStringList,
+  resourcesOf,
+  stringAt,
+  type TfBlock,
+  type TfTree,
+} from './terraform-tree';
+
+/**
+ * The deployment rules, each a function from the parsed terraform to the list of violations
+ * (empty = the rule holds). The tests run them on terraform/ and on small bad examples, so that a
+ * check that could never fail is caught too.
+ */
+export type Violations = string[];
+
+const where = (b: TfBlock) => `${b.file}: ${b.type}.${b.name}`;
+
+const PROJECT_LEVEL_IAM = [
+  'google_project_iam_member',
+  'google_project_iam_binding',
+  'google_project_iam_policy',
+  'google_folder_iam_member',
+  'google_folder_iam_binding',
+  'google_organization_iam_member',
+  'google_organization_iam_binding',
+];
+const SECRET_LEVEL_IAM = [
+  'google_secret_manager_secret_iam_member',
+  'google_secret_manager_secret_iam_binding',
+];
+const TOPIC_IAM = [
+  'google_pubsub_topic_iam_member',
+  'google_pubsub_topic_iam_binding',
+  'google_pubsub_topic_iam_policy',
+];
+const PUBLISH_ROLES = ['roles/pubsub.publisher', 'roles/pubsub.editor', 'roles/pubsub.admin'];
+const SECRETS_LIST = 'secretmanager.secrets.list';
+
+/** The principals of an IAM resource: `member`, or each of `members`. */
+function membersOf(b: TfBlock): string[] {
+  const one = stringAt(b.body, 'member');
+  if (one) return [one];
+  const many = b.body.members;
+  return Array.isArray(many) ? many.filter((m): m is string => typeof m === 'string') : [];
+}
+
+/** Permissions of the custom roles an IAM role expression points at (undefined: unresolvable). */
+function customRolePermissions(tree: TfTree, from: TfBlock, role: string): string[][] | undefined {
+  const out: string[][] = [];
+  for (const address of referencesTo(role, 'google_project_iam_custom_role')) {
+    const roleBlock = resolveResource(tree, from, address);
+    const permissions =
+      roleBlock && resolveStringList(tree, roleBlock.dir, roleBlock.body.permissions);
+    if (!permissions) return undefined;
+    out.push(permissions);
+  }
+  return out;
+}
+
+/** `google_service_account.NAME` addresses the functions run as (per directory). */
+export function functionAccounts(tree: TfTree): Set<string> {
+  const out = new Set<string>();
+  for (const fn of resourcesOf(tree, 'google_cloudfunctions2_function')) {
+    const email = stringAt(firstBlock(fn.body, 'service_config'), 'service_account_email') ?? '';
+    for (const address of referencesTo(email, 'google_service_account'))
+      out.add(`${fn.dir}:${address}`);
+  }
+  return out;
+}
+
+const accountOf = (b: TfBlock, member: string) =>
+  referencesTo(member, 'google_service_account').map((a) => `${b.dir}:${a}`);
+
+/** Is this variable validated with `….FIELD >= N` (N at least `min`) in some condition? */
+function validatesAtLeast(
+  tree: TfTree,
+  dir: string,
+  varName: string,
+  field: string,
+  min: number,
+): boolean {
+  const variable = tree.variables.find((v) => v.dir === dir && v.name === varName);
+  if (!variable) return false;
+  return blocks(variable.body, 'validation').some((validation) => {
+    const condition = stringAt(validation, 'condition') ?? '';
+    const m = new RegExp(`\\.${field}\\s*>=\\s*(\\d+)`).exec(condition);
+    return m?.[1] !== undefined && Number(m[1]) >= min;
+  });
+}
+
+/** `${var.NAME}` → NAME. */
+const varName = (expression: unknown) =>
+  typeof expression === 'string' ? /^\$\{var\.([A-Za-z0-9_]+)\}$/.exec(expression)?.[1] : undefined;
+
+// ---------------------------------------------------------------------------------------------
+
+/** No Secret Manager role on a project, folder or organization: only per-secret grants. */
+export function checkNoProjectLevelSecretManagerRole(tree: TfTree): Violations {
+  const out: Violations = [];
+  for (const b of resourcesOf(tree, ...PROJECT_LEVEL_IAM)) {
+    if (b.type.endsWith('_policy')) {
+      out.push(
+        `${where(b)}: an authoritative IAM policy replaces every grant and cannot be checked`,
+      );
+      continue;
+    }
+    const role = stringAt(b.body, 'role') ?? '';
+    if (/roles\/secretmanager\./.test(role)) {
+      out.push(`${where(b)}: grants ${role} on the whole project; grant per secret instead`);
+    }
+    const custom = customRolePermissions(tree, b, role);
+    if (!custom) {
+      out.push(`${where(b)}: cannot resolve the permissions of ${role}`);
+      continue;
+    }
+    for (const permissions of custom) {
+      const wide = permissions.filter((p) => p.startsWith('secretmanager.') && p !== SECRETS_LIST);
+      if (wide.length > 0) {
+        out.push(`${where(b)}: project-level custom role carries ${wide.join(', ')}`);
+      }
+    }
+  }
+  return out;
+}
+
+/** Each function is triggered by a push subscription with retries and its own dead-letter topic. */
+export function checkTriggersRetryAndDeadLetter(tree: TfTree): Violations {
+  const out: Violations = [];
+  const functions = resourcesOf(tree, 'google_cloudfunctions2_function');
+  if (functions.length === 0) out.push('no google_cloudfunctions2_function found');
+  const subscriptions = resourcesOf(tree, 'google_pubsub_subscription');
+  const runtimeAccounts = functionAccounts(tree);
+  const pubsubAgents = resourcesOf(tree, 'google_project_service_identity')
+    .filter((a) => stringAt(a.body, 'service') === 'pubsub.googleapis.com')
+    .map((a) => `${a.type}.${a.name}`);
+  if (pubsubAgents.length === 0)
+    out.push('no google_project_service_identity for pubsub.googleapis.com');
+  const grantedToAgent = (types: string[], role: string, target: string) =>
+    resourcesOf(tree, ...types).some(
+      (g) =>
+        stringAt(g.body, 'role') === role &&
+        Object.values(g.body).some((v) => typeof v === 'string' && v.includes(target)) &&
+        membersOf(g).some((m) => pubsubAgents.some((agent) => m.includes(agent))),
+    );
+
+  for (const trigger of resourcesOf(tree, 'google_eventarc_trigger')) {
+    out.push(`${where(trigger)}: Eventarc's own subscription cannot get a dead-letter topic here`);
+  }
+
+  for (const fn of functions) {
+    const fnAddress = `google_cloudfunctions2_function.${fn.name}`;
+    if (firstBlock(fn.body, 'event_trigger')) {
+      out.push(
+        `${where(fn)}: event_trigger lets Eventarc own the subscription, which has no dead-letter topic`,
+      );
+    }
+    const mine = subscriptions.filter((s) =>
+      (stringAt(firstBlock(s.body, 'push_config'), 'push_endpoint') ?? '').includes(fnAddress),
+    );
+    if (mine.length === 0) out.push(`${where(fn)}: no push subscription triggers it`);
+
+    for (const sub of mine) {
+      const push = firstBlock(sub.body, 'push_config');
+      const endpoint = stringAt(push, 'push_endpoint') ?? '';
+      if (fn.body.for_each !== undefined) {
+        if (
+          sub.body.for_each !== fn.body.for_each ||
+          !endpoint.includes(`${fnAddress}[each.key]`)
+        ) {
+          out.push(
+            `${where(sub)}: must have one subscription per function (same for_each, [each.key])`,
+          );
+        }
+      }
+      const oidc = stringAt(firstBlock(push ?? {}, 'oidc_token'), 'service_account_email');
+      if (!oidc) out.push(`${where(sub)}: push without an OIDC token`);
+      else if (accountOf(sub, oidc).some((a) => runtimeAccounts.has(a))) {
+        out.push(`${where(sub)}: pushes as a function's runtime account; use a separate invoker`);
+      }
+
+      const retry = firstBlock(sub.body, 'retry_policy');
+      if (!stringAt(retry, 'minimum_backoff') || !stringAt(retry, 'maximum_backoff')) {
+        out.push(`${where(sub)}: no retry_policy with minimum and maximum backoff`);
+      }
+      const expiry = firstBlock(sub.body, 'expiration_policy');
+      if (stringAt(expiry, 'ttl') !== '') {
+        out.push(`${where(sub)}: would expire after 31 idle days (set expiration_policy ttl = "")`);
+      }
+
+      const deadLetter = firstBlock(sub.body, 'dead_letter_policy');
+      const dlTopicExpr = stringAt(deadLetter, 'dead_letter_topic') ?? '';
+      const [dlTopic] = referencesTo(dlTopicExpr, 'google_pubsub_topic');
+      if (!dlTopic) {
+        out.push(`${where(sub)}: no dead_letter_policy with a dead-letter topic`);
+        continue;
+      }
+      const dlBlock = resolveResource(tree, sub, dlTopic);
+      if (
+        sub.body.for_each !== undefined &&
+        (dlBlock?.body.for_each !== sub.body.for_each || !dlTopicExpr.includes('[each.key]'))
+      ) {
+        out.push(
+          `${where(sub)}: each trigger needs its own dead-letter topic (${dlTopic}[each.key])`,
+        );
+      }
+      const attempts = deadLetter?.max_delivery_attempts;
+      const attemptsVar = varName(attempts);
+      const attemptsOk =
+        typeof attempts === 'number'
+          ? attempts >= 5 && attempts <= 100
+          : attemptsVar !== undefined &&
+            validatesAtLeast(tree, sub.dir, attemptsVar, attemptsVar, 5);
+      if (!attemptsOk) out.push(`${where(sub)}: max_delivery_attempts must be a validated 5-100`);
+
+      const holds = subscriptions.some((s) => (stringAt(s.body, 'topic') ?? '').includes(dlTopic));
+      if (!holds)
+        out.push(
+          `${where(sub)}: nothing holds the dead letters of ${dlTopic} (add a subscription)`,
+        );
+      if (!grantedToAgent(TOPIC_IAM, 'roles/pubsub.publisher', dlTopic)) {
+        out.push(`${where(sub)}: the Pub/Sub service agent cannot publish to ${dlTopic}`);
+      }
+      const subAddress = `google_pubsub_subscription.${sub.name}`;
+      if (
+        !grantedToAgent(
+          ['google_pubsub_subscription_iam_member'],
+          'roles/pubsub.subscriber',
+          subAddress,
+        )
+      ) {
+        out.push(`${where(sub)}: the Pub/Sub service agent cannot acknowledge on ${subAddress}`);
+      }
+    }
+  }
+  return out;
+}
+
+const MIN_ROTATION_PERIOD_SECONDS = 3600;
+
+/** Managed secrets notify a topic and rotate at most hourly; the rotator's parts are left alone. */
+export function checkManagedSecrets(tree: TfTree): Violations {
+  const out: Violations = [];
+  const managed = resourcesOf(tree, 'google_secret_manager_secret').filter((s) => {
+    const labels = s.body.labels;
+    return isBody(labels)
+      ? labels.rotator === 'managed'
+      : /\brotator\s*=\s*"managed"/.test(String(labels ?? ''));
+  });
+  if (managed.length === 0)
+    out.push('no google_secret_manager_secret labelled rotator = "managed"');
+
+  for (const s of managed) {
+    const labels = s.body.labels;
+    if (typeof labels === 'string' && !/rotator\s*=\s*"managed"\s*\}\s*\)\s*\}$/.test(labels)) {
+      out.push(
+        `${where(s)}: rotator = "managed" must come last in the labels merge, so nothing overrides it`,
+      );
+    }
+    if (!blocks(s.body, 'topics').some((t) => stringAt(t, 'name'))) {
+      out.push(`${where(s)}: no topics: rotation needs a notification topic`);
+    }
+    const rotation = firstBlock(s.body, 'rotation');
+    const period = stringAt(rotation, 'rotation_period') ?? '';
+    if (!stringAt(rotation, 'next_rotation_time'))
+      out.push(`${where(s)}: no rotation.next_rotation_time`);
+    const literal = /^(\d+)s$/.exec(period);
+    const fromVariable = /^\$\{each\.value\.([A-Za-z0-9_]+)\}s$/.exec(period);
+    const forEachVar = varName(s.body.for_each);
+    if (literal?.[1] !== undefined) {
+      if (Number(literal[1]) < MIN_ROTATION_PERIOD_SECONDS) {
+        out.push(`${where(s)}: rotation_period ${period} is below ${MIN_ROTATION_PERIOD_SECONDS}s`);
+      }
+    } else if (fromVariable?.[1] && forEachVar) {
+      if (
+        !validatesAtLeast(tree, s.dir, forEachVar, fromVariable[1], MIN_ROTATION_PERIOD_SECONDS)
+      ) {
+        out.push(
+          `${where(s)}: var.${forEachVar} does not validate ${fromVariable[1]} >= ${MIN_ROTATION_PERIOD_SECONDS}`,
+        );
+      }
+    } else {
+      out.push(`${where(s)}: rotation_period "${period}" cannot be checked`);
+    }
+    // hcl2json writes each ignore_changes entry as an interpolation: "${version_aliases}".
+    const ignored = blocks(s.body, 'lifecycle').flatMap((l) =>
+      Array.isArray(l.ignore_changes)
+        ? l.ignore_changes.map((entry) => String(entry).replace(/^\$\{(.*)\}$/, '$1'))
+        : [],
+    );
+    for (const owned of ['version_aliases', 'rotation[0].next_rotation_time']) {
+      if (!ignored.includes(owned)) {
+        out.push(
+          `${where(s)}: must ignore_changes ${owned} (the rotator and Secret Manager change it)`,
+        );
+      }
+    }
+  }
+
+  // The values the roots pass in: literal rotation periods must be at least an hour too.
+  for (const root of tree.modules) {
+    const source = stringAt(root.body, 'managed_secrets') ?? '';
+    const local = /^\$\{local\.([A-Za-z0-9_]+)\}$/.exec(source)?.[1];
+    const secrets = local ? tree.locals.get(root.dir)?.[local] : undefined;
+    if (!isBody(secrets)) continue;
+    for (const [id, secret] of Object.entries(secrets)) {
+      const seconds = isBody(secret) ? secret.rotation_period_seconds : undefined;
+      if (typeof seconds === 'number' && seconds < MIN_ROTATION_PERIOD_SECONDS) {
+        out.push(
+          `${root.file}: managed secret ${id} rotates every ${seconds}s, below ${MIN_ROTATION_PERIOD_SECONDS}s`,
+        );
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The custom roles carry exactly the permissions the code's Secret Manager calls need: the role
+ * granted per secret everything but secrets.list, the project-level one secrets.list alone.
+ */
+export function checkCustomRolesMatchCode(tree: TfTree, calls: readonly MethodCall[]): Violations {
+  const out: Violations = [];
+  for (const call of calls) {
+    if (!(call.method in METHOD_PERMISSIONS)) {
+      out.push(
+        `${call.file}:${call.line}: calls ${call.method}, which has no permission mapping yet`,
+      );
+    }
+  }
+  const used = new Set(calls.flatMap((c) => METHOD_PERMISSIONS[c.method] ?? []));
+  const usedOnSecrets = [...used].filter((p) => p !== SECRETS_LIST).sort();
+
+  const secretRoles = resourcesOf(tree, ...SECRET_LEVEL_IAM).flatMap((b) =>
+    referencesTo(stringAt(b.body, 'role') ?? '', 'google_project_iam_custom_role').map((a) =>
+      resolveResource(tree, b, a),
+    ),
+  );
+  const projectRoles = resourcesOf(tree, ...PROJECT_LEVEL_IAM).flatMap((b) =>
+    referencesTo(stringAt(b.body, 'role') ?? '', 'google_project_iam_custom_role').map((a) =>
+      resolveResource(tree, b, a),
+    ),
+  );
+  if (secretRoles.length === 0) out.push('no custom role is granted on the managed secrets');
+
+  for (const role of resourcesOf(tree, 'google_project_iam_custom_role')) {
+    const permissions = resolveStringList(tree, role.dir, role.body.permissions);
+    if (!permissions) {
+      out.push(`${where(role)}: cannot resolve its permissions`);
+      continue;
+    }
+    const sm = permissions.filter((p) => p.startsWith('secretmanager.'));
+    for (const p of sm.filter((p) => !used.has(p))) {
+      out.push(`${where(role)}: grants ${p}, which no Secret Manager call in the code needs`);
+    }
+    if (secretRoles.includes(role)) {
+      for (const p of usedOnSecrets.filter((p) => !permissions.includes(p))) {
+        out.push(`${where(role)}: lacks ${p}, which the code's calls need`);
+      }
+      if (sm.includes(SECRETS_LIST))
+        out.push(`${where(role)}: secrets.list means nothing on a secret`);
+    }
+    if (projectRoles.includes(role) && sm.some((p) => p !== SECRETS_LIST)) {
+      out.push(`${where(role)}: is granted on the project and carries more than ${SECRETS_LIST}`);
+    }
+  }
+  if (used.has(SECRETS_LIST)) {
+    const listed = projectRoles.some(
+      (r) => r && resolveStringList(tree, r.dir, r.body.permissions)?.includes(SECRETS_LIST),
+    );
+    if (!listed)
+      out.push(`the code calls listSecrets but no project-level role grants ${SECRETS_LIST}`);
+  }
+  return out;
+}
+
+/** Every function runs as its own service account, and no other function shares it. */
+export function checkOneServiceAccountPerFunction(tree: TfTree): Violations {
+  const out: Violations = [];
+  const seen = new Map<string, string>();
+  for (const fn of resourcesOf(tree, 'google_cloudfunctions2_function')) {
+    const email = stringAt(firstBlock(fn.body, 'service_config'), 'service_account_email') ?? '';
+    const accounts = referencesTo(email, 'google_service_account');
+    const [account] = accounts;
+    if (accounts.length !== 1 || !account) {
+      out.push(`${where(fn)}: must run as one service account of its own (service_account_email)`);
+      continue;
+    }
+    const sa = resolveResource(tree, fn, account);
+    if (fn.body.for_each !== undefined) {
+      if (!email.includes(`${account}[each.key]`) || sa?.body.for_each !== fn.body.for_each) {
+        out.push(
+          `${where(fn)}: each instance needs its own account (${account}[each.key], same for_each)`,
+        );
+      }
+      const local = /^\$\{local\.([A-Za-z0-9_]+)\}$/.exec(String(fn.body.for_each))?.[1];
+      const entries = local ? tree.locals.get(fn.dir)?.[local] : undefined;
+      const ids = isBody(entries)
+        ? Object.values(entries).map((e) => (isBody(e) ? e.account_id : undefined))
+        : [];
+      if (
+        ids.length === 0 ||
+        new Set(ids).size !== ids.length ||
+        ids.some((id) => typeof id !== 'string')
+      ) {
+        out.push(
+          `${where(fn)}: the account_id of each function in local.${local} must be distinct`,
+        );
+      }
+    }
+    const key = `${fn.dir}:${account}`;
+    const other = seen.get(key);
+    if (other) out.push(`${where(fn)}: shares ${account} with ${other}`);
+    seen.set(key, where(fn));
+  }
+  return out;
+}
+
+/** Data Access audit logs for Secret Manager. */
+export function checkSecretManagerAuditConfig(tree: TfTree): Violations {
+  const configs = resourcesOf(tree, 'google_project_iam_audit_config').filter(
+    (c) => stringAt(c.body, 'service') === 'secretmanager.googleapis.com',
+  );
+  if (configs.length === 0)
+    return ['no google_project_iam_audit_config for secretmanager.googleapis.com'];
+  const out: Violations = [];
+  for (const c of configs) {
+    if (c.body.count !== undefined || c.body.for_each !== undefined) {
+      out.push(`${where(c)}: must not be optional (count/for_each)`);
+    }
+    const types = blocks(c.body, 'audit_log_config').map((l) => stringAt(l, 'log_type'));
+    for (const needed of ['ADMIN_READ', 'DATA_READ', 'DATA_WRITE']) {
+      if (!types.includes(needed)) out.push(`${where(c)}: ${needed} is not logged`);
+    }
+  }
+  return out;
+}
+
+/**
+ * Function accounts may publish only to the topics their function publishes to, each grant
+ * naming its function and topic explicitly. `publishes` maps function keys to topic keys.
+ */
+export function checkPublisherBindings(
+  tree: TfTree,
+  publishes: Readonly<Record<string, readonly string[]>>,
+): Violations {
+  const out: Violations = [];
+  const runtimeAccounts = functionAccounts(tree);
+  const found = new Set<string>();
+  for (const b of resourcesOf(tree, ...TOPIC_IAM, ...PROJECT_LEVEL_IAM)) {
+    const role = stringAt(b.body, 'role') ?? '';
+    const canPublish =
+      PUBLISH_ROLES.includes(role) ||
+      (b.type.startsWith('google_project') && role.startsWith('roles/pubsub.'));
+    if (!canPublish) continue;
+    for (const member of membersOf(b)) {
+      if (!accountOf(b, member).some((a) => runtimeAccounts.has(a))) continue;
+      if (!b.type.startsWith('google_pubsub_topic')) {
+        out.push(`${where(b)}: ${role} for a function account above topic level`);
+        continue;
+      }
+      const fnKey = /google_service_account\.[A-Za-z0-9_]+\["([^"]+)"\]/.exec(member)?.[1];
+      const topic = stringAt(b.body, 'topic') ?? '';
+      const topicKey =
+        /google_pubsub_topic\.[A-Za-z0-9_]+\["([^"]+)"\]/.exec(topic)?.[1] ??
+        /google_pubsub_topic\.([A-Za-z0-9_]+)/.exec(topic)?.[1];
+      if (!fnKey || !topicKey) {
+        out.push(
+          `${where(b)}: a function's publish grant must name its function and topic explicitly`,
+        );
+        continue;
+      }
+      if (!publishes[fnKey]?.includes(topicKey)) {
+        out.push(`${where(b)}: ${fnKey} may not publish to ${topicKey}`);
+      }
+      found.add(`${fnKey}→${topicKey}`);
+    }
+  }
+  for (const [fnKey, topics] of Object.entries(publishes)) {
+    for (const topic of topics) {
+      if (!found.has(`${fnKey}→${topic}`)) out.push(`${fnKey} must be able to publish to ${topic}`);
+    }
+  }
+  return out;
+}
+
+/** Keyless, and no secret value in the Terraform state. */
+export function checkNoKeysOrSecretValues(tree: TfTree): Violations {
+  return resourcesOf(
+    tree,
+    'google_secret_manager_secret_version',
+    'google_service_account_key',
+  ).map((b) => `${where(b)}: would put a secret value or a key into the Terraform state`);
+}
+
+/** Each environment root uses the module, names itself, and keeps its state in GCS. */
+export function checkEnvironmentRoots(tree: TfTree, environmentsDir: string): Violations {
+  const out: Violations = [];
+  const dirs = [...new Set(tree.files.map((f) => path.dirname(f)))].filter(
+    (d) => path.dirname(d) === environmentsDir,
+  );
+  if (dirs.length === 0) out.push(`no environment roots under ${environmentsDir}/`);
+  for (const dir of dirs) {
+    const env = path.basename(dir);
+    const uses = tree.modules.filter(
+      (m) => m.dir === dir && stringAt(m.body, 'source') === '../../modules/gsm-rotator',
+    );
+    if (uses.length !== 1) out.push(`${dir}: must instantiate ../../modules/gsm-rotator once`);
+    for (const m of uses) {
+      if (stringAt(m.body, 'environment') !== env) out.push(`${dir}: environment must be "${env}"`);
+    }
+    const backend = tree.settings
+      .filter((s) => s.dir === dir)
+      .map((s) => s.body.backend)
+      .find(isBody);
+    if (!backend || !Array.isArray(backend.gcs)) out.push(`${dir}: no backend "gcs" block`);
+  }
+  return out;
+}
+
+/** Entry points the terraform deploys, from the functions map in the module's locals. */
+export function deployedEntryPoints(tree: TfTree): string[] {
+  return resourcesOf(tree, 'google_cloudfunctions2_function').flatMap((fn) => {
+    const entry = stringAt(firstBlock(fn.body, 'build_config'), 'entry_point') ?? '';
+    if (!entry.startsWith('${')) return [entry];
+    const local = /^\$\{local\.([A-Za-z0-9_]+)\}$/.exec(String(fn.body.for_each))?.[1];
+    const entries = local ? tree.locals.get(fn.dir)?.[local] : undefined;
+    return isBody(entries)
+      ? Object.values(entries).flatMap((e: unknown) =>
+          isBody(e) && typeof e.entry_point === 'string' ? [e.entry_point] : [],
+        )
+      : [];
+  });
+}
