@@ -1,0 +1,97 @@
+import { PermanentError, type RotatorError, TransientError } from '../errors';
+
+/**
+ * Driver errors, reduced to what is safe to keep and classified for the function boundary.
+ * A failed statement that carried a password (ALTER ROLE … PASSWORD, ALTER USER … IDENTIFIED BY)
+ * must not leak it: mysql2 attaches the full SQL to its errors (`sql`), and servers echo part of a
+ * statement in syntax errors. Such errors keep only their codes; the original is dropped.
+ */
+export interface DriverErrorFacts {
+  /** Driver or SQLSTATE code (`28P01`, `ER_ACCESS_DENIED_ERROR`, `ECONNREFUSED`). */
+  code?: string;
+  /** MySQL/MariaDB numeric error. */
+  errno?: number;
+  sqlState?: string;
+  message: string;
+}
+
+export function driverFacts(err: unknown): DriverErrorFacts {
+  const e = (err ?? {}) as {
+    code?: unknown;
+    errno?: unknown;
+    sqlState?: unknown;
+    message?: unknown;
+  };
+  return {
+    ...(typeof e.code === 'string' ? { code: e.code } : {}),
+    ...(typeof e.errno === 'number' ? { errno: e.errno } : {}),
+    ...(typeof e.sqlState === 'string' ? { sqlState: e.sqlState } : {}),
+    message: typeof e.message === 'string' ? e.message : String(err),
+  };
+}
+
+export type Classification = 'transient' | 'permanent';
+
+export interface FailureOptions {
+  /** The statement carried a secret: keep codes only, never the driver's text. */
+  carriesSecret?: boolean;
+}
+
+/**
+ * Wrap a driver error: message `<engine>: <action> failed (<code>)`, plus the server's own message
+ * when the statement carried no secret. The cause is a fresh Error holding the codes only.
+ */
+export function driverFailure(
+  engine: string,
+  action: string,
+  err: unknown,
+  classification: Classification,
+  options: FailureOptions = {},
+): RotatorError {
+  const facts = driverFacts(err);
+  const code = facts.code ?? facts.sqlState ?? 'unknown';
+  const detail = options.carriesSecret ? '' : `: ${facts.message}`;
+  const cause = Object.assign(new Error(`driver error ${code}`), {
+    code,
+    ...(facts.errno === undefined ? {} : { errno: facts.errno }),
+  });
+  const message = `${engine}: ${action} failed (${code})${detail}`;
+  const context = {
+    engine,
+    action,
+    code,
+    ...(facts.errno === undefined ? {} : { errno: facts.errno }),
+  };
+  return classification === 'transient'
+    ? new TransientError(message, { cause, context })
+    : new PermanentError(message, { cause, context });
+}
+
+/** Network-level failures shared by both drivers: the database may come back. */
+export const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+]);
+
+/** Race `promise` against a timer; the timer's expiry is a TransientError. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new TransientError(`${what} timed out after ${ms} ms`, { context: { ms } })),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

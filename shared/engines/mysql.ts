@@ -1,0 +1,329 @@
+import { type ConnectionOptions, createConnection } from 'mysql2/promise';
+import { PermanentError, RotatorError } from '../errors';
+import { type ConnectorOptionsProvider, createCloudSqlConnectorProvider } from './cloud-sql';
+import {
+  type Classification,
+  driverFacts,
+  driverFailure,
+  NETWORK_CODES,
+  withTimeout,
+} from './driver-errors';
+import { type ResolvedEndpoint, resolveEndpoint } from './endpoint';
+import type { AdminSession, Credential, DatabaseEngine, Endpoint, LoginResult } from './engine';
+import { validatePassword, validateTestQuery } from './identifiers';
+import {
+  type Account,
+  accountLockSql,
+  addPasswordSql,
+  COUNT_SESSIONS_SQL,
+  CURRENT_ACCOUNT_SQL,
+  createUserSql,
+  DEFAULT_ROLES_SQL,
+  discardOtherPasswordsSql,
+  dropUserSql,
+  MAX_DATABASE_LENGTH,
+  MAX_USERNAME_LENGTH,
+  type MysqlDialect,
+  rewriteGrant,
+  SHOW_GRANTS_SQL,
+  setDefaultRolesSql,
+  setOwnPasswordSql,
+  setPasswordSql,
+  USER_HOSTS_SQL,
+  validateHost,
+  validateUsername,
+} from './mysql-sql';
+
+/** The part of a mysql2 promise connection the engine uses: a seam for unit tests. */
+export interface MysqlConnectionLike {
+  query(options: {
+    sql: string;
+    values?: unknown[];
+    timeout?: number;
+  }): Promise<[unknown, unknown]>;
+  end(): Promise<void>;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+}
+
+export interface MysqlEngineDeps {
+  dialect: MysqlDialect;
+  /** Bound on connecting and authenticating (default 5 s). */
+  connectTimeoutMs?: number;
+  /** Client-side bound on every statement (default 30 s). */
+  statementTimeoutMs?: number;
+  /** Cloud SQL seam; the official connector is created lazily when none is given. */
+  connector?: ConnectorOptionsProvider;
+  createConnection?: (config: ConnectionOptions) => Promise<MysqlConnectionLike>;
+}
+
+const DEFAULT_PORT = 3306;
+const DEFAULT_TEST_QUERY = 'SELECT 1';
+
+// ER_ACCESS_DENIED_ERROR, ER_ACCESS_DENIED_NO_PASSWORD_ERROR, and the locked-account errors
+// (MySQL ER_ACCOUNT_HAS_BEEN_LOCKED 3118, MariaDB's 4151, which mysql2 names after another error).
+const AUTH_REJECTED: Record<MysqlDialect, Set<number>> = {
+  mysql: new Set([1045, 1698, 3118]),
+  mariadb: new Set([1045, 1698, 4151]),
+};
+
+// Too many connections, shutdown in progress, lock wait / deadlock, interrupted or timed-out
+// statements, connection killed: the server may serve the next attempt.
+const TRANSIENT_ERRNOS = new Set([
+  1040, 1053, 1205, 1213, 1317, 1927, 1969, 3024, 2002, 2003, 2006, 2013,
+]);
+
+function classifyMysql(err: unknown): Classification {
+  const { code, errno } = driverFacts(err);
+  if (code !== undefined && (NETWORK_CODES.has(code) || code.startsWith('PROTOCOL_'))) {
+    return 'transient';
+  }
+  if (errno !== undefined && errno > 0)
+    return TRANSIENT_ERRNOS.has(errno) ? 'transient' : 'permanent';
+  return 'transient';
+}
+
+/** Connection options for one login; exported so the Cloud SQL seam can be tested offline. */
+export async function mysqlConnectionConfig(
+  endpoint: ResolvedEndpoint,
+  credential: Credential,
+  options: { connectTimeoutMs: number; connector: () => ConnectorOptionsProvider },
+): Promise<ConnectionOptions> {
+  const common: ConnectionOptions = {
+    user: credential.username,
+    password: credential.password,
+    database: endpoint.database,
+    connectTimeout: options.connectTimeoutMs,
+    // Never: one statement per round trip is part of the quoting story.
+    multipleStatements: false,
+  };
+  if (endpoint.kind === 'cloud-sql') {
+    const driver = await withTimeout(
+      options.connector().optionsFor(endpoint.instance),
+      options.connectTimeoutMs,
+      `mysql: Cloud SQL connector for ${endpoint.instance}`,
+    );
+    return { ...common, stream: driver.stream };
+  }
+  return {
+    ...common,
+    host: endpoint.host,
+    port: endpoint.port,
+    ...(endpoint.ssl ? { ssl: { rejectUnauthorized: true } } : {}),
+  };
+}
+
+export function createMysqlEngine(deps: MysqlEngineDeps): DatabaseEngine {
+  const { dialect } = deps;
+  const engine = dialect;
+  const connectTimeoutMs = deps.connectTimeoutMs ?? 5_000;
+  const statementTimeoutMs = deps.statementTimeoutMs ?? 30_000;
+  const open = deps.createConnection ?? ((config: ConnectionOptions) => createConnection(config));
+  let connector = deps.connector;
+  const getConnector = () => {
+    connector ??= createCloudSqlConnectorProvider();
+    return connector;
+  };
+
+  type Connected = { ok: true; conn: MysqlConnectionLike } | { ok: false };
+
+  const query = async (
+    conn: MysqlConnectionLike,
+    action: string,
+    sql: string,
+    values?: unknown[],
+    carriesSecret = false,
+  ): Promise<Record<string, unknown>[]> => {
+    try {
+      const [rows] = await conn.query({
+        sql,
+        ...(values ? { values } : {}),
+        timeout: statementTimeoutMs,
+      });
+      return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
+    } catch (err) {
+      throw driverFailure(engine, action, err, classifyMysql(err), { carriesSecret });
+    }
+  };
+
+  async function connect(endpoint: Endpoint, credential: Credential): Promise<Connected> {
+    const resolved = resolveEndpoint(endpoint, {
+      port: DEFAULT_PORT,
+      maxDatabaseLength: MAX_DATABASE_LENGTH,
+    });
+    const login = {
+      username: validateUsername(credential.username, dialect),
+      password: validatePassword(credential.password),
+    };
+    const config = await mysqlConnectionConfig(resolved, login, {
+      connectTimeoutMs,
+      connector: getConnector,
+    });
+    let conn: MysqlConnectionLike;
+    try {
+      conn = await withTimeout(open(config), connectTimeoutMs + 1_000, `${engine}: connect`);
+    } catch (err) {
+      if (err instanceof RotatorError) throw err;
+      const { errno } = driverFacts(err);
+      if (errno !== undefined && AUTH_REJECTED[dialect].has(errno)) return { ok: false };
+      throw driverFailure(engine, 'connect', err, classifyMysql(err));
+    }
+    conn.on('error', () => {});
+    try {
+      // escape() quotes with backslashes; under NO_BACKSLASH_ESCAPES that quoting would break.
+      const [mode] = await query(conn, 'read sql_mode', 'SELECT @@SESSION.sql_mode AS mode');
+      const modes = String(mode?.mode ?? '').split(',');
+      if (modes.includes('NO_BACKSLASH_ESCAPES')) {
+        const kept = modes.filter((m) => m !== 'NO_BACKSLASH_ESCAPES' && /^[A-Z_]+$/.test(m));
+        await query(conn, 'set sql_mode', 'SET SESSION sql_mode = ?', [kept.join(',')]);
+      }
+    } catch (err) {
+      await conn.end().catch(() => {});
+      throw err;
+    }
+    return { ok: true, conn };
+  }
+
+  async function tryLogin(
+    endpoint: Endpoint,
+    credential: Credential,
+    testQuery?: string,
+  ): Promise<LoginResult> {
+    const sql = testQuery === undefined ? DEFAULT_TEST_QUERY : validateTestQuery(testQuery);
+    const connected = await connect(endpoint, credential);
+    if (!connected.ok) return { ok: false, reason: 'rejected' };
+    const { conn } = connected;
+    try {
+      // Read-only, rolled back: the test query cannot change rows.
+      await query(conn, 'test query', 'START TRANSACTION READ ONLY');
+      await query(conn, 'test query', sql);
+      await query(conn, 'test query', 'ROLLBACK');
+      return { ok: true };
+    } finally {
+      await conn.end().catch(() => {});
+    }
+  }
+
+  function session(conn: MysqlConnectionLike, sessionUser: string): AdminSession {
+    const run = (action: string, sql: string, values?: unknown[]) =>
+      query(conn, action, sql, values);
+    const runSecret = (action: string, sql: string) => query(conn, action, sql, undefined, true);
+
+    /** The account of a login: its single host in mysql.user (the session's own needs no read). */
+    async function accountOf(username: string): Promise<Account & { sslType: string }> {
+      const user = validateUsername(username, dialect);
+      if (user === sessionUser) {
+        const [row] = await run('read current account', CURRENT_ACCOUNT_SQL);
+        const current = String(row?.account ?? '');
+        const at = current.lastIndexOf('@');
+        return { user, host: validateHost(current.slice(at + 1)), sslType: '' };
+      }
+      const rows = await run('look up login', USER_HOSTS_SQL, [user]);
+      if (rows.length === 0) {
+        throw new PermanentError(`${engine}: login does not exist`, { context: { user } });
+      }
+      if (rows.length > 1) {
+        throw new PermanentError(`${engine}: login exists for several hosts; expected one`, {
+          context: { user, hosts: rows.map((r) => String(r.host)).join(',') },
+        });
+      }
+      const row = rows[0] ?? {};
+      return { user, host: validateHost(row.host), sslType: String(row.sslType ?? '') };
+    }
+
+    return {
+      async setPassword(username, password) {
+        const user = validateUsername(username, dialect);
+        const pw = validatePassword(password);
+        if (user === sessionUser) {
+          await runSecret('set own password', setOwnPasswordSql(dialect, pw));
+          return;
+        }
+        await runSecret('set password', setPasswordSql(dialect, await accountOf(user), pw));
+      },
+      async loginExists(username) {
+        const user = validateUsername(username, dialect);
+        if (user === sessionUser) return true;
+        return (await run('look up login', USER_HOSTS_SQL, [user])).length > 0;
+      },
+      async createLoginLike(username, template, password) {
+        const user = validateUsername(username, dialect);
+        const pw = validatePassword(password);
+        const model = await accountOf(template);
+        const target: Account = { user, host: model.host };
+        const grants = await run('read template grants', SHOW_GRANTS_SQL, [model.user, model.host]);
+        // Build every statement before creating anything, so a surprising grant fails cleanly.
+        const statements = grants.map((row) =>
+          rewriteGrant(String(Object.values(row)[0]), model, target, dialect),
+        );
+        if (dialect === 'mysql') {
+          const roles = await run('read default roles', DEFAULT_ROLES_SQL, [
+            model.user,
+            model.host,
+          ]);
+          if (roles.length > 0) {
+            const list = roles.map((r) => ({ user: String(r.user), host: String(r.host) }));
+            statements.push(setDefaultRolesSql(dialect, list, target));
+          }
+        }
+        // MySQL DDL is not transactional: undo by hand if a grant fails.
+        await runSecret('create login', createUserSql(dialect, target, pw, model.sslType));
+        try {
+          for (const sql of statements) await run('copy grant', sql);
+        } catch (err) {
+          await run('drop incomplete login', dropUserSql(dialect, target)).catch(() => {});
+          throw err;
+        }
+      },
+      async enableLogin(username) {
+        await run('unlock account', accountLockSql(dialect, await accountOf(username), false));
+      },
+      async disableLogin(username) {
+        await run('lock account', accountLockSql(dialect, await accountOf(username), true));
+      },
+      async addPassword(username, password, retained) {
+        const sql = addPasswordSql(
+          dialect,
+          await accountOf(username),
+          validatePassword(password),
+          validatePassword(retained),
+        );
+        for (const statement of sql) await runSecret('add password', statement);
+      },
+      async discardOtherPasswords(username, keep) {
+        const sql = discardOtherPasswordsSql(
+          dialect,
+          await accountOf(username),
+          validatePassword(keep),
+        );
+        for (const statement of sql) await runSecret('discard other passwords', statement);
+      },
+      async countSessions(username) {
+        const [row] = await run('count sessions', COUNT_SESSIONS_SQL, [
+          validateUsername(username, dialect),
+        ]);
+        return Number(row?.count ?? 0);
+      },
+    };
+  }
+
+  return {
+    name: dialect,
+    // MySQL 8.0.14+ (RETAIN CURRENT PASSWORD); MariaDB 10.4+ (authentication alternatives).
+    supportsDualPassword: true,
+    maxUsernameLength: MAX_USERNAME_LENGTH[dialect],
+    tryLogin,
+    async withSession(endpoint, credential, fn) {
+      const connected = await connect(endpoint, credential);
+      if (!connected.ok) {
+        throw new PermanentError(`${engine}: the server rejected the session login`, {
+          context: { reason: 'rejected' },
+        });
+      }
+      try {
+        return await fn(session(connected.conn, credential.username));
+      } finally {
+        await connected.conn.end().catch(() => {});
+      }
+    },
+  };
+}
