@@ -2,7 +2,7 @@ import { DatabricksError } from '../databricks/databricks-error';
 import { PIPELINE_IDLE_STATES } from '../databricks/schemas';
 import { PermanentError, TransientError } from '../errors';
 import type { Applied, TargetContext } from './target-context';
-import type { PipelineTarget } from './targets';
+import { type PipelineTarget, targetId } from './targets';
 
 const isIdle = (state: string | undefined) =>
   (PIPELINE_IDLE_STATES as readonly string[]).includes(state ?? '');
@@ -22,6 +22,10 @@ export async function applyPipeline(target: PipelineTarget, ctx: TargetContext):
   const before = await client.getPipeline(id);
   if (before.state === 'DELETED') throw new PermanentError(`pipeline ${id} is deleted`);
   if (isIdle(before.state)) {
+    // An earlier delivery may have stopped it and timed out waiting: finish its restart.
+    const stoppedByUs =
+      ctx.retried.has(targetId(target)) && before.latest_updates?.[0]?.state === 'CANCELED';
+    if (stoppedByUs) return startUpdate(id, ctx);
     return { status: 'skipped', reason: `pipeline is ${before.state}: no update to restart` };
   }
 

@@ -41,6 +41,12 @@ export interface RefreshInput {
   strategy: string;
   targets: ConsumerTarget[];
   workspace: WorkspaceConfig;
+  /**
+   * Ids of targets an earlier delivery of this rotation attempted and failed. A pipeline among
+   * them that is now IDLE after a cancelled update is started: the earlier attempt may have
+   * stopped it and then run out of time waiting for IDLE.
+   */
+  retriedTargetIds?: readonly string[];
 }
 
 export interface RefreshDeps {
@@ -90,6 +96,7 @@ export async function refreshConsumers(
     logger,
     clock: deps.clock,
     pipelineWait: deps.pipelineWait ?? DEFAULT_PIPELINE_WAIT,
+    retried: new Set(input.retriedTargetIds ?? []),
   };
 
   const results: TargetResult[] = [];

@@ -21,6 +21,8 @@ export interface TargetContext {
   logger: Logger;
   clock: Clock;
   pipelineWait: PipelineWait;
+  /** Ids of targets that an earlier delivery of this same rotation attempted and failed. */
+  retried: ReadonlySet<string>;
 }
 
 /** A target that was applied (done) or deliberately left alone (skipped), and why. */

@@ -205,6 +205,28 @@ describe('refreshConsumers against the fake workspace', () => {
       expect(result?.reason).toContain('did not reach IDLE within 5000 ms (still STOPPING)');
     });
 
+    it('a redelivery finishes the restart that ran out of time waiting for IDLE', async () => {
+      h.workspace.pipelines.add({ pipelineId: 'pl-6', stopDelayMs: 8_000 });
+      const target = [{ kind: 'pipeline', pipelineId: 'pl-6' }];
+
+      const [first] = await refreshConsumers(h.input(target), h.deps);
+      h.clock.advance(10_000);
+      const [idleElsewhere] = await refreshConsumers(
+        h.input(target, { rotationId: 'another-rotation' }),
+        h.deps,
+      );
+      const [second] = await refreshConsumers(
+        h.input(target, { retriedTargetIds: ['pipeline:pl-6'] }),
+        h.deps,
+      );
+
+      expect(first).toMatchObject({ status: 'failed', retryable: true });
+      expect(idleElsewhere).toMatchObject({ status: 'skipped' });
+      expect(second).toMatchObject({ status: 'done' });
+      h.clock.advance(1_000);
+      expect(h.workspace.pipelines.inspect('pl-6')).toMatchObject({ state: 'RUNNING' });
+    });
+
     it('counts a 409 on start (someone started an update after the stop) as done', async () => {
       h.workspace.pipelines.add({ pipelineId: 'pl-4' });
       h.workspace.faults.add({ path: '/api/2.0/pipelines/pl-4/updates', status: 409 });
