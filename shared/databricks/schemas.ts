@@ -79,8 +79,5 @@ export const ErrorBodySchema = z.object({
   message: z.string().optional(),
 });
 
-/** Jobs 2.2: QUEUED, PENDING, RUNNING and TERMINATING count as active. */
-export const ACTIVE_RUN_STATES = ['QUEUED', 'PENDING', 'RUNNING', 'TERMINATING'] as const;
-
 /** Pipeline states in which no update is running, so there is nothing to stop. */
 export const PIPELINE_IDLE_STATES = ['IDLE', 'FAILED'] as const;

@@ -1,18 +1,5 @@
 import { z } from 'zod';
 
-/**
- * Which Databricks workspace a secret's consumers live in, and how the rotator signs in there.
- * Auth types in order of preference:
- * - `google-id`: a Google ID token of the function's service account, or of `impersonate` (a
- *   service account the function's account may mint tokens for). No stored key at all.
- * - `oauth-m2m`: a Databricks service principal's OAuth client id, with its client secret kept in
- *   Secret Manager under `clientSecretSecret` (a long-lived secret: up to two years).
- * - `pat`: a personal access token kept in Secret Manager under `tokenSecret`. Last resort: long-
- *   lived, tied to a user, and not rotated by anything here.
- */
-export const AUTH_TYPES = ['google-id', 'oauth-m2m', 'pat'] as const;
-export type AuthType = (typeof AUTH_TYPES)[number];
-
 /** A Secret Manager secret: a short id in the function's project, or a full resource name. */
 export const SecretRefSchema = z
   .string()
@@ -21,6 +8,15 @@ export const SecretRefSchema = z
     'a secret id or projects/P/secrets/S[/versions/V]',
   );
 
+/**
+ * How the rotator signs in to a secret's Databricks workspace. Auth types in order of preference:
+ * - `google-id`: a Google ID token of the function's service account, or of `impersonate` (a
+ *   service account the function's account may mint tokens for). No stored key at all.
+ * - `oauth-m2m`: a Databricks service principal's OAuth client id, with its client secret kept in
+ *   Secret Manager under `clientSecretSecret` (a long-lived secret: up to two years).
+ * - `pat`: a personal access token kept in Secret Manager under `tokenSecret`. Last resort: long-
+ *   lived, tied to a user, and not rotated by anything here.
+ */
 export const WorkspaceAuthSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('google-id'), impersonate: z.email().optional() }),
   z.object({
