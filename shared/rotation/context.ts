@@ -1,4 +1,5 @@
 import type { Clock } from '../clock';
+import { STATE_KEYS } from '../config/annotations';
 import type { RotationConfig } from '../config/rotation-config';
 import type { DatabaseEngine, EngineName } from '../engines/engine';
 import { ConflictError } from '../errors';
@@ -6,7 +7,7 @@ import type { RotationRequest } from '../events/rotation-request';
 import type { Logger } from '../logging/logger';
 import type { Redactor } from '../logging/redactor';
 import type { DatabasePayload } from '../secrets/payload';
-import type { SecretSnapshot, SecretStore } from '../secrets/secret-store';
+import type { SecretChange, SecretSnapshot, SecretStore } from '../secrets/secret-store';
 import type { RandomBytes } from './password';
 import {
   type HistoryEntry,
@@ -84,6 +85,27 @@ export interface StateChange {
 
 const MAX_CAS_RETRIES = 5;
 
+/**
+ * UpdateSecret, surviving a lost response: when the call fails with anything but a conflict, the
+ * write may still have been applied. Re-read, and if the state annotation is exactly what we
+ * wrote, it was: carry on instead of treating our own write as someone else's.
+ */
+export async function updateOrConfirm(
+  store: SecretStore,
+  snapshot: SecretSnapshot,
+  change: SecretChange,
+): Promise<SecretSnapshot> {
+  try {
+    return await store.updateSecret(snapshot, change);
+  } catch (err) {
+    if (err instanceof ConflictError) throw err;
+    const written = change.annotations?.[STATE_KEYS.state];
+    const fresh = await store.getSecret(snapshot.name).catch(() => undefined);
+    if (written !== undefined && fresh?.annotations[STATE_KEYS.state] === written) return fresh;
+    throw err;
+  }
+}
+
 export function applyAliases(
   current: Record<string, number>,
   change?: AliasChange,
@@ -130,7 +152,7 @@ export async function persist(ctx: RotationContext, change: StateChange): Promis
       ? [change.history, ...readHistory(snapshot.annotations)]
       : undefined;
     try {
-      ctx.snapshot = await store.updateSecret(snapshot, {
+      ctx.snapshot = await updateOrConfirm(store, snapshot, {
         annotations: withState(snapshot.annotations, next, history),
         ...(change.aliases ? { aliases: applyAliases(snapshot.aliases, change.aliases) } : {}),
       });

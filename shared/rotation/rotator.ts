@@ -14,7 +14,7 @@ import {
 } from '../errors';
 import type { RotationRequest } from '../events/rotation-request';
 import type { SecretSnapshot } from '../secrets/secret-store';
-import { persist, type RotationContext, type RotatorDeps } from './context';
+import { persist, type RotationContext, type RotatorDeps, updateOrConfirm } from './context';
 import { type Decision, decide } from './decide';
 import { failRotation } from './failure';
 import { type RotationRecord, type RotationState, readState, STEPS, withState } from './state';
@@ -159,7 +159,7 @@ async function claim(
     rotation: record,
     ...(lastStartedAt === undefined ? {} : { lastStartedAt }),
   };
-  const claimed = await deps.store.updateSecret(snapshot, {
+  const claimed = await updateOrConfirm(deps.store, snapshot, {
     annotations: withState(snapshot.annotations, next),
   });
   const base = parsePayload(

@@ -56,15 +56,27 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
   const client: SecretManagerServiceClient = createSecretManagerClient({ env });
   const redactor = new Redactor();
   const sink = memorySink();
+  const passwords = new Set<string>();
   // The store and the logger get no shared redactor: the log scan must see a leak, not a mask.
   const store: SecretStore = secretStoreFromEnv(undefined, env);
   const published: Published[] = [];
+  // Every payload the rotator adds, per secret: tests read credentials even after the rotator
+  // disabled their version, and the log scan knows every password.
+  const added = new Map<string, { username: string; password: string }[]>();
+  const recordingStore: SecretStore = {
+    ...store,
+    addVersion: async (secret, data) => {
+      const p = JSON.parse(data) as { username: string; password: string };
+      passwords.add(p.password);
+      added.set(secret, [...(added.get(secret) ?? []), p]);
+      return store.addVersion(secret, data);
+    },
+  };
   const databases = testDatabasesFromEnv();
-  const passwords = new Set<string>();
   const adminSecrets = new Map<FixtureEngine, string>();
 
   const deps: RotatorDeps = {
-    store,
+    store: recordingStore,
     engineFor: (name: EngineName) => (options.wrapEngine ?? ((e) => e))(engineFor(name)),
     publish: async (topic, data, attributes) => {
       if (options.publishFails?.()) throw new Error('publish failed (injected)');
@@ -190,6 +202,8 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
     published,
     passwords,
     databases,
+    /** The credentials the rotator added to a secret, in order. */
+    addedCredentials: (secret: ManagedSecret) => added.get(secret.name) ?? [],
     createManagedSecret,
     addVersion,
     versionLogsIn,

@@ -1,0 +1,373 @@
+import { randomBytes } from 'node:crypto';
+import { CONFIG_KEYS } from '../../../shared/config/annotations';
+import type { DatabaseEngine, EngineName } from '../../../shared/engines/engine';
+import { TransientError } from '../../../shared/errors';
+import { RotationOutcomeSchema } from '../../../shared/events/rotation-outcome';
+import type { RotationRequest } from '../../../shared/events/rotation-request';
+import type { RotatorDeps } from '../../../shared/rotation/context';
+import { handleRotationRequest, type RotationResult } from '../../../shared/rotation/rotator';
+import { adminPayload, canLogin, createLogin, loginPayload } from '../../support/db-fixtures';
+import { faultAtCall } from '../../support/fault-store';
+import { type PostgresServer, startPostgres } from '../../support/postgres-server';
+import {
+  createRotationHarness,
+  type ManagedSecret,
+  PROJECT,
+  type RotationHarness,
+} from '../../support/rotation-harness';
+
+/**
+ * The invariants under failure: a credential the database accepts is always in some version,
+ * `current` only moves to a verified credential, one rotation per request, nothing stuck.
+ */
+let h: RotationHarness;
+beforeAll(async () => {
+  h = await createRotationHarness({ leaseMs: 60_000 });
+});
+afterAll(async () => {
+  h.assertNoPasswordInLogs();
+  await h.stop();
+});
+
+let seq = 0;
+const requestFor = (secret: ManagedSecret, at = Date.now()): RotationRequest => ({
+  secret: secret.name,
+  trigger: 'on-demand',
+  requestKey: `on-demand:failures-${++seq}`,
+  requestedAt: at,
+});
+
+/** Pub/Sub redelivery: call again on transient failures, a bounded number of times. */
+async function deliverUntilDone(request: RotationRequest, deps: RotatorDeps, max = 8) {
+  const errors: string[] = [];
+  for (let i = 0; i < max; i++) {
+    try {
+      return { result: await handleRotationRequest(request, deps), errors };
+    } catch (err) {
+      if (!(err instanceof TransientError)) throw err;
+      errors.push(err.message);
+    }
+  }
+  throw new Error(`not done after ${max} deliveries: ${errors.join(' | ')}`);
+}
+
+/** Invariant 1: some version holds a credential the database accepts right now. */
+async function someVersionLogsIn(secret: ManagedSecret): Promise<boolean> {
+  for (const v of await h.store.listVersions(secret.name)) {
+    if (v.state === 'ENABLED' && (await h.versionLogsIn(secret, v.number))) return true;
+  }
+  return false;
+}
+
+describe('a failing test step', () => {
+  it.each([
+    ['postgres', 'single-user'],
+    ['postgres', 'alternating-users'],
+    ['mariadb', 'dual-password'],
+  ] as const)(
+    '%s %s: rolls the database back, disables pending, re-adds current as latest',
+    async (engine, strategy) => {
+      // Prepare: a test query that cannot succeed.
+      const secret = await h.createManagedSecret({
+        engine,
+        strategy,
+        annotations: { [CONFIG_KEYS.testQuery]: 'SELECT * FROM no_such_table_here' },
+      });
+      // Act
+      const result = await handleRotationRequest(requestFor(secret), h.deps);
+      // Assess
+      expect(result).toMatchObject({ action: 'failed' });
+      const s = await h.snapshot(secret);
+      expect(s.secret.aliases).toEqual({ current: 3 });
+      expect(s.versions.map((v) => [v.number, v.state])).toEqual([
+        [3, 'ENABLED'],
+        [2, 'DISABLED'],
+        [1, 'ENABLED'],
+      ]);
+      expect(s.state.status).toBe('failed');
+      expect(s.history[0]).toMatchObject({ outcome: 'failed', fromVersion: 1 });
+      await expect(h.versionLogsIn(secret, 3)).resolves.toBe(true);
+      await expect(h.versionLogsIn(secret, 1)).resolves.toBe(true);
+      // The pending credential was rolled back: it no longer logs in.
+      const [pending] = h.addedCredentials(secret);
+      if (!pending) throw new Error('no pending credential was added');
+      await expect(
+        canLogin(
+          engine,
+          secret.server,
+          secret.fixture.database,
+          pending.username,
+          pending.password,
+        ),
+      ).resolves.toBe(false);
+      const outcome = RotationOutcomeSchema.parse(
+        h.published.find((p) => p.data.rotationId === (result as { rotationId: string }).rotationId)
+          ?.data,
+      );
+      expect(outcome).toMatchObject({ outcome: 'failed', previousVersion: '1' });
+      expect(outcome.newVersion).toBeUndefined();
+      expect(
+        h.sink.entries().some((e) => e.event === 'rotation.failed' && e.severity === 'ERROR'),
+      ).toBe(true);
+    },
+  );
+
+  it('does not leave the secret stuck: the next request starts clean and succeeds', async () => {
+    const secret = await h.createManagedSecret({
+      engine: 'postgres',
+      strategy: 'single-user',
+      annotations: { [CONFIG_KEYS.testQuery]: 'SELECT * FROM no_such_table_here' },
+    });
+    await handleRotationRequest(requestFor(secret), h.deps);
+    // The operator fixes the query.
+    const snap = await h.store.getSecret(secret.name);
+    await h.store.updateSecret(snap, {
+      annotations: { ...snap.annotations, [CONFIG_KEYS.testQuery]: 'SELECT 1' },
+    });
+    const result = await handleRotationRequest(requestFor(secret, Date.now() + 1), h.deps);
+    expect(result).toMatchObject({ action: 'completed', version: 4 });
+    const s = await h.snapshot(secret);
+    expect(s.secret.aliases).toEqual({ current: 4, previous: 3 });
+    await expect(h.versionLogsIn(secret, 4)).resolves.toBe(true);
+  });
+});
+
+describe('duplicate and concurrent deliveries', () => {
+  it('5 concurrent deliveries of one request give exactly one new version', async () => {
+    const secret = await h.createManagedSecret({
+      engine: 'postgres',
+      strategy: 'alternating-users',
+    });
+    const request = requestFor(secret);
+    // Act
+    const settled = await Promise.allSettled(
+      Array.from({ length: 5 }, () => handleRotationRequest(request, h.deps)),
+    );
+    // Assess: one completes; the others were told to come back later, or found it done.
+    const completed = settled.filter(
+      (r) => r.status === 'fulfilled' && r.value.action === 'completed',
+    );
+    expect(completed).toHaveLength(1);
+    for (const r of settled) {
+      if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(TransientError);
+      else expect(['completed', 'stale']).toContain(r.value.action);
+    }
+    // Redelivery of all five after completion: nothing more happens.
+    const again = await Promise.all(
+      Array.from({ length: 5 }, () => handleRotationRequest(request, h.deps)),
+    );
+    expect(again.map((r) => r.action)).toEqual(['stale', 'stale', 'stale', 'stale', 'stale']);
+    const s = await h.snapshot(secret);
+    expect(s.versions.map((v) => v.number)).toEqual([2, 1]);
+    expect(s.secret.aliases).toEqual({ current: 2, previous: 1 });
+    expect(h.published.filter((p) => p.data.secret === secret.name)).toHaveLength(1);
+  });
+
+  it('a stale event after a completed rotation does nothing', async () => {
+    const secret = await h.createManagedSecret({ engine: 'mariadb', strategy: 'single-user' });
+    const early = Date.now() - 60_000;
+    await handleRotationRequest(requestFor(secret), h.deps);
+    const result = await handleRotationRequest(requestFor(secret, early), h.deps);
+    expect(result).toEqual({ action: 'stale' });
+    expect((await h.store.listVersions(secret.name)).map((v) => v.number)).toEqual([2, 1]);
+  });
+});
+
+describe('Secret Manager UNAVAILABLE on each call in turn', () => {
+  let callsInOneRotation: string[] = [];
+
+  beforeAll(async () => {
+    const secret = await h.createManagedSecret({
+      engine: 'postgres',
+      strategy: 'alternating-users',
+    });
+    const probe = faultAtCall(h.store, h.emulator.faults, 0);
+    await handleRotationRequest(requestFor(secret), { ...h.deps, store: probe.store });
+    callsInOneRotation = probe.calls();
+  });
+
+  it('makes a known number of calls in a clean rotation', () => {
+    expect(callsInOneRotation.length).toBeGreaterThan(8);
+    expect(callsInOneRotation).toContain('addSecretVersion');
+    expect(callsInOneRotation).toContain('updateSecret');
+  });
+
+  for (const afterCommit of [false, true]) {
+    it(`completes with one new version when call N fails ${afterCommit ? 'after committing' : 'before committing'}, for every N`, async () => {
+      for (let at = 1; at <= callsInOneRotation.length; at++) {
+        const secret = await h.createManagedSecret({
+          engine: 'postgres',
+          strategy: 'alternating-users',
+        });
+        const faulty = faultAtCall(h.store, h.emulator.faults, at, afterCommit);
+        const deps = { ...h.deps, store: faulty.store };
+        const { result } = await deliverUntilDone(requestFor(secret), deps);
+        const where = `call ${at} (${faulty.calls()[at - 1]})`;
+        expect({ where, action: result.action }).toEqual({ where, action: 'completed' });
+        const s = await h.snapshot(secret);
+        expect({ where, aliases: s.secret.aliases }).toEqual({
+          where,
+          aliases: { current: 2, previous: 1 },
+        });
+        expect({ where, versions: s.versions.map((v) => v.number) }).toEqual({
+          where,
+          versions: [2, 1],
+        });
+        await expect(h.versionLogsIn(secret, 2)).resolves.toBe(true);
+        expect(h.emulator.faults.remaining).toBe(0);
+      }
+    });
+  }
+});
+
+describe('a database that goes away', () => {
+  let server: PostgresServer;
+  let adminSecret: string;
+
+  beforeAll(async () => {
+    server = await startPostgres();
+    adminSecret = `projects/${PROJECT}/secrets/admin-own-pg-${randomBytes(3).toString('hex')}`;
+    await h.client.createSecret({
+      parent: `projects/${PROJECT}`,
+      secretId: adminSecret.split('/').pop() as string,
+      secret: { replication: { automatic: {} } },
+    });
+    await h.addVersion(adminSecret, adminPayload('postgres', server));
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  async function secretOnOwnServer(
+    strategy: 'single-user' | 'alternating-users',
+  ): Promise<ManagedSecret> {
+    const id = `g${randomBytes(4).toString('hex')}`;
+    const fixture = await createLogin('postgres', server, id);
+    h.passwords.add(fixture.password);
+    const name = `projects/${PROJECT}/secrets/db-${id}`;
+    await h.client.createSecret({
+      parent: `projects/${PROJECT}`,
+      secretId: `db-${id}`,
+      secret: {
+        replication: { automatic: {} },
+        labels: { rotator: 'managed' },
+        annotations: {
+          [CONFIG_KEYS.engine]: 'postgres',
+          [CONFIG_KEYS.strategy]: strategy,
+          [CONFIG_KEYS.adminSecret]: adminSecret,
+          [CONFIG_KEYS.maxAttempts]: '2',
+        },
+      },
+    });
+    await h.addVersion(name, loginPayload(fixture));
+    return { name, fixture, server };
+  }
+
+  /** Kill the server right before the engine verb `verb` is called for the `nth` time. */
+  function killBefore(verb: 'withSession' | 'tryLogin', nth: number) {
+    let count = 0;
+    return (engine: DatabaseEngine): DatabaseEngine => ({
+      ...engine,
+      tryLogin: async (...args) => {
+        if (verb === 'tryLogin' && ++count === nth) await server.kill();
+        return engine.tryLogin(...args);
+      },
+      withSession: async (...args) => {
+        if (verb === 'withSession' && ++count === nth) await server.kill();
+        return engine.withSession(...args);
+      },
+    });
+  }
+
+  it('mid-rotation (before set): redelivery after it is back completes, nothing lost', async () => {
+    const secret = await secretOnOwnServer('alternating-users');
+    const kill = killBefore('withSession', 1);
+    const deps = { ...h.deps, engineFor: (n: EngineName) => kill(h.deps.engineFor(n)) };
+    const request = requestFor(secret);
+    await expect(handleRotationRequest(request, deps)).rejects.toBeInstanceOf(TransientError);
+    const during = await h.snapshot(secret);
+    expect(during.state).toMatchObject({
+      status: 'rotating',
+      rotation: { step: 'set', pendingVersion: 2, leaseUntil: 0 },
+    });
+    await server.start();
+    expect(await someVersionLogsIn(secret)).toBe(true);
+    const result = await handleRotationRequest(request, deps);
+    expect(result).toMatchObject({ action: 'completed', version: 2 });
+    await expect(h.versionLogsIn(secret, 2)).resolves.toBe(true);
+    expect((await h.snapshot(secret)).history[0]).toMatchObject({ attempts: 2 });
+  });
+
+  it('after set, single-user (only the new password works): resumes at test, nothing lost', async () => {
+    const secret = await secretOnOwnServer('single-user');
+    // tryLogin calls: 1 = set's probe, 2 = test.
+    const kill = killBefore('tryLogin', 2);
+    const deps = { ...h.deps, engineFor: (n: EngineName) => kill(h.deps.engineFor(n)) };
+    const request = requestFor(secret);
+    await expect(handleRotationRequest(request, deps)).rejects.toBeInstanceOf(TransientError);
+    await server.start();
+    // The database now only accepts the pending credential, which is stored (version 2).
+    await expect(h.versionLogsIn(secret, 1)).resolves.toBe(false);
+    await expect(h.versionLogsIn(secret, 2)).resolves.toBe(true);
+    await expect(handleRotationRequest(request, deps)).resolves.toMatchObject({
+      action: 'completed',
+      version: 2,
+    });
+  });
+
+  it('for good: attempts are bounded, the rotation fails unresolved, and a later request resumes it', async () => {
+    const secret = await secretOnOwnServer('single-user');
+    const request = requestFor(secret);
+    const kill = killBefore('tryLogin', 2);
+    const deps = { ...h.deps, engineFor: (n: EngineName) => kill(h.deps.engineFor(n)) };
+    await expect(handleRotationRequest(request, deps)).rejects.toBeInstanceOf(TransientError);
+    // Still down: the second attempt fails too, the third delivery gives up.
+    await expect(handleRotationRequest(request, h.deps)).rejects.toBeInstanceOf(TransientError);
+    const gaveUp: RotationResult = await handleRotationRequest(request, h.deps);
+    expect(gaveUp).toMatchObject({ action: 'failed' });
+    const failed = await h.snapshot(secret);
+    expect(failed.state).toMatchObject({
+      status: 'failed',
+      rotation: { unresolved: true, pendingVersion: 2 },
+    });
+    expect(failed.secret.aliases.pending).toBe(2);
+    expect(h.sink.entries().some((e) => e.event === 'rotation.unresolved')).toBe(true);
+    // Redeliveries of the same request are stale now: nothing retries forever.
+    await expect(handleRotationRequest(request, h.deps)).resolves.toEqual({ action: 'stale' });
+
+    await server.start();
+    const later = await handleRotationRequest(requestFor(secret, Date.now() + 1), h.deps);
+    expect(later).toMatchObject({ action: 'completed', version: 2 });
+    const s = await h.snapshot(secret);
+    expect(s.secret.aliases).toEqual({ current: 2, previous: 1 });
+    await expect(h.versionLogsIn(secret, 2)).resolves.toBe(true);
+  });
+});
+
+describe('announce', () => {
+  it('a failed publish is retried on redelivery; the outcome is published once', async () => {
+    let failPublish = true;
+    const secret = await h.createManagedSecret({
+      engine: 'mariadb',
+      strategy: 'alternating-users',
+    });
+    const deps: RotatorDeps = {
+      ...h.deps,
+      publish: async (...args) => {
+        if (failPublish) throw new TransientError('pubsub down');
+        return h.deps.publish(...args);
+      },
+    };
+    const request = requestFor(secret);
+    await expect(handleRotationRequest(request, deps)).rejects.toBeInstanceOf(TransientError);
+    const mid = await h.snapshot(secret);
+    // Already promoted: consumers reading `current` have the new credential.
+    expect(mid.secret.aliases).toEqual({ current: 2, previous: 1 });
+    expect(mid.state).toMatchObject({ status: 'rotating', rotation: { step: 'announce' } });
+    failPublish = false;
+    await expect(handleRotationRequest(request, deps)).resolves.toMatchObject({
+      action: 'completed',
+    });
+    expect(h.published.filter((p) => p.data.secret === secret.name)).toHaveLength(1);
+  });
+});
