@@ -87,6 +87,8 @@ export function makeRefreshConsumers(
           strategy: outcome.strategy,
           targets: todo,
           workspace: consumers.data.workspace,
+          // A target that failed before (e.g. a pipeline slow to stop) resumes where it left off.
+          retriedTargetIds: prior.filter((t) => t.status === 'failed').map((t) => t.id),
         },
         {
           clientFor: deps.databricksClientFor,
