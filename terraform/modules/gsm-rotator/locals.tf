@@ -71,6 +71,8 @@ locals {
     ROTATOR_LEASE_SECONDS  = tostring(var.rotator_lease_seconds)
     ROTATOR_MAX_ATTEMPTS   = tostring(var.rotator_max_attempts)
     ROTATOR_DB_CONCURRENCY = tostring(var.rotator_db_concurrency)
+    ROTATOR_OVERDUE_MARGIN = var.overdue_margin
+    ROTATOR_LOCATIONS      = join(",", var.regional_secret_locations)
     NODE_ENV               = "production"
   }
 

@@ -177,6 +177,28 @@ variable "rotator_db_concurrency" {
   }
 }
 
+variable "overdue_margin" {
+  description = "ROTATOR_OVERDUE_MARGIN: how long past its scheduled time a rotation may lag before retireVersions reports it overdue (90s, 30m, 1h, 1d). Keep it above the retire tick interval plus a rotation's duration."
+  type        = string
+  default     = "1h"
+
+  validation {
+    condition     = can(regex("^[0-9]{1,9}(s|m|h|d)?$", var.overdue_margin))
+    error_message = "overdue_margin must be a duration such as 30m, 1h or 1d."
+  }
+}
+
+variable "regional_secret_locations" {
+  description = "ROTATOR_LOCATIONS: regions whose regional managed secrets retireVersions also scans. This module declares global secrets only; regional ones need the same per-secret grants, made outside it."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for l in var.regional_secret_locations : can(regex("^[a-z]+-[a-z]+[0-9]+$", l))])
+    error_message = "regional_secret_locations must be regions such as europe-west1."
+  }
+}
+
 # ---------------------------------------------------------------------------------------------
 # Delivery: retries and dead letters
 # ---------------------------------------------------------------------------------------------
