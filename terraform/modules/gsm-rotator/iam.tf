@@ -74,6 +74,17 @@ resource "google_secret_manager_secret_iam_member" "refresh_consumers_reads_data
   member    = "serviceAccount:${google_service_account.function["refresh_consumers"].email}"
 }
 
+# Databricks, keyless: refreshConsumers mints a Google ID token for itself (no grant needed) or,
+# when a workspace says impersonate, for one of these accounts (token creator on that account only).
+resource "google_service_account_iam_member" "refresh_consumers_impersonates_for_databricks" {
+  for_each = var.databricks_impersonate_service_accounts
+
+  # The account's project is in its email: NAME@PROJECT.iam.gserviceaccount.com.
+  service_account_id = "projects/${trimsuffix(split("@", each.value)[1], ".iam.gserviceaccount.com")}/serviceAccounts/${each.value}"
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = "serviceAccount:${google_service_account.function["refresh_consumers"].email}"
+}
+
 # ---------------------------------------------------------------------------------------------
 # Pub/Sub: each function publishes only where it must
 # ---------------------------------------------------------------------------------------------

@@ -451,6 +451,17 @@ variable "databricks_credential_secrets" {
   }
 }
 
+variable "databricks_impersonate_service_accounts" {
+  description = "Service accounts (emails) that refreshConsumers impersonates to get its Databricks ID token (workspace auth google-id with impersonate, as Databricks recommends). refreshConsumers gets roles/iam.serviceAccountTokenCreator on each, and nothing else. Empty = it uses its own identity."
+  type        = set(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.databricks_impersonate_service_accounts : can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9.-]+\\.iam\\.gserviceaccount\\.com$", e))])
+    error_message = "databricks_impersonate_service_accounts must be service account emails (NAME@PROJECT.iam.gserviceaccount.com)."
+  }
+}
+
 variable "operator_members" {
   description = "Principals (user:…, group:…, serviceAccount:…) who run the gsm-rotator CLI: they may publish on-demand rotation requests to secret-events, list secrets and view the managed secrets' metadata (never their values)."
   type        = list(string)
