@@ -9,7 +9,7 @@ export type ResolvedEndpoint =
   | { kind: 'cloud-sql'; instance: string; database: string };
 
 // `project:region:instance`; domain-scoped projects (`example.com:project`) have one more part.
-export const CLOUD_SQL_INSTANCE_PATTERN = /^[a-z0-9-]+(:[a-z0-9.-]+)?:[a-z0-9-]+:[a-z0-9-]+$/;
+export const CLOUD_SQL_INSTANCE_PATTERN = /^([a-z0-9.-]+:)?[a-z0-9-]+:[a-z0-9-]+:[a-z0-9-]+$/;
 
 const endpointSchema = z.union([
   z.strictObject({

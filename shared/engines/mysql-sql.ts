@@ -7,8 +7,8 @@ import { validateIdentifier } from './identifiers';
 /**
  * The SQL the MySQL/MariaDB engine sends, built apart from its execution: the MySQL 8 statements
  * cannot run on this project's test machines (no MySQL 8 server), so unit tests read them here.
- * Values and account names go through mysql2's client-side escaping (`?`, escape, escapeId); the
- * connection never enables multiple statements.
+ * Values and account names go through mysql2's client-side escaping (escape, format); grantees
+ * matched in SHOW GRANTS are backticked here. The connection never enables multiple statements.
  */
 export const MYSQL_DIALECTS = ['mysql', 'mariadb'] as const;
 export type MysqlDialect = (typeof MYSQL_DIALECTS)[number];
@@ -143,6 +143,9 @@ export const createUserSql = (
 export const dropUserSql = (dialect: MysqlDialect, account: Account) =>
   `DROP USER IF EXISTS ${accountSql(account, dialect)}`;
 
+// escapeId would split `10.0.%` into `10`.`0`.`%`: a host is one name.
+const backtick = (name: string) => `\`${name.replaceAll('`', '``')}\``;
+
 const REWRITE_KEYWORDS = [
   { prefix: 'GRANT ', keyword: ' TO ' },
   { prefix: 'REVOKE ', keyword: ' FROM ' },
@@ -163,7 +166,7 @@ export function rewriteGrant(
 ): string {
   const rule = REWRITE_KEYWORDS.find((r) => line.startsWith(r.prefix));
   const forms = [
-    `${mysql.escapeId(template.user)}@${mysql.escapeId(template.host)}`,
+    `${backtick(template.user)}@${backtick(template.host)}`,
     `${mysql.escape(template.user)}@${mysql.escape(template.host)}`,
   ].map((grantee) => `${rule?.keyword ?? ''}${grantee}`);
   const found = rule
