@@ -48,6 +48,12 @@ export interface RotatorDeps {
   redactor: Redactor;
   /** A unique id for this worker (invocation), recorded as the lease holder. */
   newHolderId: () => string;
+  /**
+   * Called at every point where a crash would leave work half done (after the claim, after the
+   * version is added, after the database changed, after each step is persisted, after publishing).
+   * Production passes nothing; the crash tests kill the process here.
+   */
+  failpoint?: (point: string) => void;
   settings: RotatorSettings;
 }
 

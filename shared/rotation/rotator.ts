@@ -14,6 +14,7 @@ import {
 } from '../errors';
 import type { RotationRequest } from '../events/rotation-request';
 import type { SecretSnapshot } from '../secrets/secret-store';
+import { adminCredential } from './admin';
 import { persist, type RotationContext, type RotatorDeps, updateOrConfirm } from './context';
 import { type Decision, decide } from './decide';
 import { failRotation } from './failure';
@@ -120,6 +121,9 @@ async function claim(
       await deps.store.accessVersion(snapshot.name, baseVersion),
       `version ${baseVersion}`,
     );
+    // Pre-flight, before anything changes: the admin secret must be readable and name the same
+    // server, so a misconfiguration costs one log line instead of a half-done rotation.
+    if (config.adminSecret !== 'self') await adminCredential(deps.store, config.adminSecret, base);
     record = {
       id: rotationIdFor(snapshot.name, request.requestKey),
       trigger: request.trigger,
@@ -166,6 +170,7 @@ async function claim(
     await deps.store.accessVersion(snapshot.name, record.baseVersion),
     `version ${record.baseVersion}`,
   );
+  deps.failpoint?.('claimed');
   const log = deps.logger.child({ secret: snapshot.name, rotation_id: record.id });
   log.info(
     decision.action === 'start' ? 'rotation started' : `rotation resumed (${decision.action})`,
@@ -207,6 +212,7 @@ async function runSteps(ctx: RotationContext): Promise<void> {
         stepMs: { ...ctx.record.stepMs, [step]: durationMs },
       },
     });
+    ctx.deps.failpoint?.(`step:${step}`);
     ctx.log.info(`rotation step ${step} done`, {
       event: 'rotation.step',
       step,

@@ -85,6 +85,7 @@ const create: Step = async (ctx) => {
     redactor.add(password);
     ctx.pending = { ...ctx.base, username, password };
     version = await store.addVersion(secret, JSON.stringify(ctx.pending));
+    ctx.deps.failpoint?.('version-added');
   }
   const previous = ctx.snapshot.aliases[ALIASES.previous];
   if (ctx.strategy.keepsPrevious && previous !== undefined && previous !== ctx.record.baseVersion) {
@@ -115,6 +116,7 @@ const set: Step = async (ctx) => {
   await ctx.engine.withSession(endpoint, sessionCred, (s) =>
     ctx.strategy.apply(s, credentialOf(ctx.base), credentialOf(pending)),
   );
+  ctx.deps.failpoint?.('db-applied');
   return {};
 };
 
@@ -207,6 +209,7 @@ const announce: Step = async (ctx) => {
     JSON.stringify(outcome),
     outcomeAttributes(outcome),
   );
+  ctx.deps.failpoint?.('published');
   return { status: ctx.record.outcome === 'succeeded' ? 'idle' : 'failed' };
 };
 

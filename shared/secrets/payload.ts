@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Credential, Endpoint } from '../engines/engine';
+import { IDENTIFIER_PATTERN } from '../engines/identifiers';
 
 /**
  * The JSON a managed secret version holds: everything a consumer needs to connect. Unknown keys
@@ -15,8 +16,10 @@ export const DatabasePayloadSchema = z
       .string()
       .regex(/^[a-z0-9-]+(:[a-z0-9.-]+)?:[a-z0-9-]+:[a-z0-9-]+$/, 'project:region:instance')
       .optional(),
-    database: z.string().min(1).max(64),
-    username: z.string().min(1).max(80),
+    // Checked again by the engines before any SQL; refused here so a hostile payload costs one
+    // log line and no state change.
+    database: z.string().min(1).max(64).regex(IDENTIFIER_PATTERN, 'letters, digits, _ and -'),
+    username: z.string().min(1).max(80).regex(IDENTIFIER_PATTERN, 'letters, digits, _ and -'),
     password: z.string().min(1).max(1024),
     ssl: z.boolean().optional(),
   })
