@@ -39,10 +39,11 @@ const onPath = (command: string, env: Record<string, string | undefined>) =>
  */
 export function locateOfficialEmulator(
   env: Record<string, string | undefined> = process.env,
+  packagedPath = DEFAULT_EMULATOR_BIN,
 ): OfficialEmulatorLocation {
   const candidates = env.PUBSUB_EMULATOR_BIN
     ? [env.PUBSUB_EMULATOR_BIN]
-    : [DEFAULT_EMULATOR_BIN, sdkEmulator(env)].filter((c): c is string => Boolean(c));
+    : [packagedPath, sdkEmulator(env)].filter((c): c is string => Boolean(c));
   const binary = candidates.find(isExecutable);
   if (!binary) {
     return { found: false, reason: `no official Pub/Sub emulator at ${candidates.join(' or ')}` };
