@@ -14,7 +14,10 @@ export const DatabasePayloadSchema = z
     port: z.coerce.number().int().min(1).max(65535).optional(),
     cloudSqlInstance: z
       .string()
-      .regex(/^[a-z0-9-]+(:[a-z0-9.-]+)?:[a-z0-9-]+:[a-z0-9-]+$/, 'project:region:instance')
+      .regex(
+        /^([a-z0-9.-]+:)?[a-z0-9-]+:[a-z0-9-]+:[a-z0-9-]+$/,
+        '[domain:]project:region:instance',
+      )
       .optional(),
     // Checked again by the engines before any SQL; refused here so a hostile payload costs one
     // log line and no state change.
