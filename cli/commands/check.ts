@@ -1,0 +1,245 @@
+import { ALIASES, CONFIG_KEYS } from '../../shared/config/annotations';
+import { formatDuration } from '../../shared/config/duration';
+import type { RotationConfig } from '../../shared/config/rotation-config';
+import {
+  type ConsumerTarget,
+  DatabricksConsumersSchema,
+  targetId,
+} from '../../shared/consumers/targets';
+import type { DatabricksClient } from '../../shared/databricks/client';
+import { DatabricksError } from '../../shared/databricks/databricks-error';
+import type { Credential, DatabaseEngine, Endpoint } from '../../shared/engines/engine';
+import { describeError } from '../../shared/errors';
+import { adminCredential } from '../../shared/rotation/admin';
+import {
+  credentialOf,
+  type DatabasePayload,
+  DatabasePayloadSchema,
+  endpointOf,
+} from '../../shared/secrets/payload';
+import type { SecretSnapshot } from '../../shared/secrets/secret-store';
+import type { CommandContext } from '../context';
+import { EXIT, type ExitCode, notFoundError } from '../exit-codes';
+import { findSecret, tryConfig } from '../find-secret';
+import { displayName } from '../scope';
+
+export const CHECK_STATUSES = ['ok', 'fail', 'skip'] as const;
+export type CheckStatus = (typeof CHECK_STATUSES)[number];
+
+export interface CheckResult {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+}
+
+const projectOf = (secret: string) => secret.split('/')[1] ?? '';
+
+const ok = (name: string, detail: string): CheckResult => ({ name, status: 'ok', detail });
+const fail = (name: string, detail: string): CheckResult => ({ name, status: 'fail', detail });
+const skip = (name: string, detail: string): CheckResult => ({ name, status: 'skip', detail });
+
+/**
+ * `check SECRET`: is this secret ready to rotate? Config, the current payload, the admin secret,
+ * real logins (admin and current credential, with the test query), and that every Databricks
+ * consumer target exists. Read-only: logins and GETs, nothing written anywhere.
+ */
+export async function runCheck(ctx: CommandContext, ref: string): Promise<ExitCode> {
+  const snapshot = await findSecret(ctx.deps.store, ref, ctx.scope);
+  // The same test readConfig makes: without an engine the secret is simply not ours (exit 3);
+  // a managed secret with a broken config is a failing check (exit 1).
+  if (snapshot.annotations[CONFIG_KEYS.engine] === undefined) {
+    throw notFoundError(
+      `secret ${snapshot.name} is not managed by gsm-rotator (no ${CONFIG_KEYS.engine})`,
+    );
+  }
+  const results = await runChecks(ctx, snapshot);
+  const passed = results.every((r) => r.status !== 'fail');
+
+  if (ctx.out.json) {
+    ctx.out.document({ secret: snapshot.name, ok: passed, checks: results });
+  } else {
+    ctx.out.line(`checking ${displayName(snapshot.name, ctx.scope)} (nothing is changed)`);
+    ctx.out.table(
+      results.map((r) => ({
+        status: r.status === 'fail' ? 'FAIL' : r.status,
+        name: r.name,
+        detail: r.detail,
+      })),
+      [
+        { key: 'status', header: 'RESULT' },
+        { key: 'name', header: 'CHECK' },
+        { key: 'detail', header: 'DETAIL' },
+      ],
+    );
+    const failed = results.filter((r) => r.status === 'fail').length;
+    ctx.out.line(failed === 0 ? 'all checks passed' : `${failed} check(s) failed`);
+  }
+  return passed ? EXIT.ok : EXIT.notOk;
+}
+
+async function runChecks(ctx: CommandContext, snapshot: SecretSnapshot): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const { config, problem } = tryConfig(snapshot);
+  if (!config) return [fail('config', problem), skip('the rest', 'needs a valid config')];
+  results.push(
+    ok(
+      'config',
+      `${config.engine}, ${config.strategy}, admin ${config.adminSecret}, grace ${formatDuration(config.gracePeriodMs)}`,
+    ),
+  );
+
+  const payload = await currentPayload(ctx, snapshot);
+  results.push(payload.result);
+  if (payload.value) {
+    results.push(...(await databaseChecks(ctx, config, payload.value)));
+  } else {
+    results.push(skip('database', 'needs a valid current payload'));
+  }
+  results.push(...(await consumerChecks(ctx, snapshot, config)));
+  return results;
+}
+
+async function currentPayload(
+  ctx: CommandContext,
+  snapshot: SecretSnapshot,
+): Promise<{ result: CheckResult; value?: DatabasePayload }> {
+  const { store } = ctx.deps;
+  const name = 'current payload';
+  try {
+    // As the rotator does: `current`, or the newest enabled version of a never-rotated secret.
+    const version =
+      snapshot.aliases[ALIASES.current] ??
+      (await store.listVersions(snapshot.name)).find((v) => v.state === 'ENABLED')?.number;
+    if (version === undefined) return { result: fail(name, 'no enabled version') };
+    let json: unknown;
+    try {
+      json = JSON.parse(await store.accessVersion(snapshot.name, version));
+    } catch (err) {
+      if (err instanceof SyntaxError)
+        return { result: fail(name, `version ${version} is not JSON`) };
+      throw err;
+    }
+    const parsed = DatabasePayloadSchema.safeParse(json);
+    if (!parsed.success) {
+      // Paths and rules only: zod's messages do not echo the value.
+      const issues = parsed.error.issues.map(
+        (i) => `${i.path.join('.') || '(payload)'}: ${i.message}`,
+      );
+      return { result: fail(name, `version ${version}: ${issues.join('; ')}`) };
+    }
+    const p = parsed.data;
+    const where = p.cloudSqlInstance ?? `${p.host}${p.port === undefined ? '' : `:${p.port}`}`;
+    return {
+      result: ok(name, `version ${version}: ${p.username} on ${where}/${p.database}`),
+      value: p,
+    };
+  } catch (err) {
+    return { result: fail(name, describeError(err).message) };
+  }
+}
+
+async function login(
+  engine: DatabaseEngine,
+  name: string,
+  endpoint: Endpoint,
+  credential: Credential,
+  testQuery: string | undefined,
+  success: string,
+): Promise<CheckResult> {
+  try {
+    const answer = await engine.tryLogin(endpoint, credential, testQuery);
+    return answer.ok ? ok(name, success) : fail(name, `the server rejected ${credential.username}`);
+  } catch (err) {
+    return fail(name, describeError(err).message);
+  }
+}
+
+async function databaseChecks(
+  ctx: CommandContext,
+  config: RotationConfig,
+  payload: DatabasePayload,
+): Promise<CheckResult[]> {
+  const engine = ctx.deps.engineFor(config.engine);
+  const endpoint = endpointOf(payload);
+  const results: CheckResult[] = [];
+  if (config.adminSecret === 'self') {
+    results.push(skip('admin secret', "'self': the login changes its own password"));
+  } else {
+    try {
+      const admin = await adminCredential(ctx.deps.store, config.adminSecret, payload);
+      results.push(ok('admin secret', `${config.adminSecret}: readable, same server`));
+      results.push(
+        await login(engine, 'admin login', endpoint, admin, undefined, `${admin.username} logs in`),
+      );
+    } catch (err) {
+      results.push(fail('admin secret', describeError(err).message));
+      results.push(skip('admin login', 'needs a usable admin secret'));
+    }
+  }
+  results.push(
+    await login(
+      engine,
+      'current login',
+      endpoint,
+      credentialOf(payload),
+      config.testQuery,
+      `${payload.username} logs in${config.testQuery ? ' and the test query runs' : ''}`,
+    ),
+  );
+  return results;
+}
+
+async function consumerChecks(
+  ctx: CommandContext,
+  snapshot: SecretSnapshot,
+  config: RotationConfig,
+): Promise<CheckResult[]> {
+  if (config.consumers === undefined)
+    return [skip('consumers', 'no Databricks consumers configured')];
+  const parsed = DatabricksConsumersSchema.safeParse(config.consumers);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map(
+      (i) => `${i.path.join('.') || '(consumers)'}: ${i.message}`,
+    );
+    return [fail('consumers', `${CONFIG_KEYS.consumers}: ${issues.join('; ')}`)];
+  }
+  // Short secret ids in the workspace auth are read where the functions read them: the secret's
+  // own project.
+  const client = ctx.deps.databricksClientFor(parsed.data.workspace, projectOf(snapshot.name));
+  const results: CheckResult[] = [];
+  for (const target of parsed.data.targets) results.push(await targetCheck(client, target));
+  return results;
+}
+
+async function targetCheck(client: DatabricksClient, target: ConsumerTarget): Promise<CheckResult> {
+  const name = `consumer ${targetId(target)}`;
+  try {
+    switch (target.kind) {
+      case 'job': {
+        const job = await client.getJob(target.jobId);
+        return ok(
+          name,
+          `job ${job.job_id}${job.settings?.name ? ` "${job.settings.name}"` : ''} exists`,
+        );
+      }
+      case 'pipeline': {
+        const p = await client.getPipeline(target.pipelineId);
+        return ok(name, `pipeline exists${p.state ? ` (${p.state})` : ''}`);
+      }
+      case 'cluster': {
+        const c = await client.getCluster(target.clusterId);
+        return ok(name, `cluster exists (${c.state})`);
+      }
+      case 'uc-connection': {
+        const c = await client.getConnection(target.name);
+        return ok(name, `connection exists${c.connection_type ? ` (${c.connection_type})` : ''}`);
+      }
+      case 'secret-scope':
+        // Databricks has no read of a secret value and no get for one scope; `put` would write.
+        return skip(name, 'secret scopes cannot be checked without writing');
+    }
+  } catch (err) {
+    if (err instanceof DatabricksError && err.notFound) return fail(name, 'does not exist');
+    return fail(name, describeError(err).message);
+  }
+}

@@ -1,0 +1,172 @@
+import { TransientError } from '../../shared/errors';
+import {
+  ON_DEMAND_EVENT_TYPE,
+  type OnDemandRequestBody,
+  OnDemandRequestBodySchema,
+} from '../../shared/events/rotation-request';
+import { rotationIdFor } from '../../shared/rotation/rotator';
+import { type HistoryEntry, readHistory, readState } from '../../shared/rotation/state';
+import type { CommandContext } from '../context';
+import { CliError, EXIT, type ExitCode, usageError } from '../exit-codes';
+import { findSecret, managedConfig } from '../find-secret';
+import { formatElapsed } from '../output';
+import { displayName } from '../scope';
+
+export const DEFAULT_TOPIC = 'secret-events';
+
+export interface RotateOptions {
+  reason?: string;
+  requestedBy?: string;
+  wait: boolean;
+  timeoutMs: number;
+  topic?: string;
+}
+
+const TOPIC_ID = /^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/;
+const TOPIC_NAME = /^projects\/[^/]+\/topics\/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/;
+
+/** A short topic id lives in --project, else in the secret's own project. */
+function topicName(
+  option: string | undefined,
+  secret: string,
+  project: string | undefined,
+): string {
+  const topic = option ?? DEFAULT_TOPIC;
+  if (topic.startsWith('projects/')) {
+    if (!TOPIC_NAME.test(topic)) throw usageError(`--topic: not a topic name: ${topic}`);
+    return topic;
+  }
+  if (!TOPIC_ID.test(topic)) throw usageError(`--topic: not a topic id: ${topic}`);
+  return `projects/${project ?? secret.split('/')[1]}/topics/${topic}`;
+}
+
+/**
+ * `rotate SECRET`: publish an on-demand request (the same message `gcloud pubsub topics publish`
+ * would send, see docs/operations.md) with a fresh request id, so the rotation id is known before
+ * the function runs. `--wait` follows the secret's own records until that rotation has an outcome.
+ */
+export async function runRotate(
+  ctx: CommandContext,
+  ref: string,
+  options: RotateOptions,
+): Promise<ExitCode> {
+  const { store, publish, newRequestId, env } = ctx.deps;
+  const snapshot = await findSecret(store, ref, ctx.scope);
+  // Refuse what rotateSecret would reject, before publishing anything.
+  managedConfig(snapshot);
+  const requestId = newRequestId();
+  const requestedBy = options.requestedBy ?? env.USER ?? env.USERNAME;
+  const parsed = OnDemandRequestBodySchema.safeParse({
+    secret: snapshot.name,
+    requestId,
+    ...(options.reason === undefined ? {} : { reason: options.reason }),
+    ...(requestedBy ? { requestedBy } : {}),
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = { reason: '--reason', requestedBy: '--requested-by' }[String(issue?.path[0])];
+    throw usageError(`${field ?? 'request'}: ${issue?.message ?? 'invalid'}`);
+  }
+  const body: OnDemandRequestBody = parsed.data;
+  const topic = topicName(options.topic, snapshot.name, ctx.scope.project);
+  const rotationId = rotationIdFor(snapshot.name, `on-demand:${requestId}`);
+  const inFlight = readState(snapshot.annotations);
+  if (inFlight.status === 'rotating' && inFlight.rotation) {
+    ctx.out.note(
+      `note: rotation ${inFlight.rotation.id} is in flight; this request runs after it finishes`,
+    );
+  }
+
+  await withTimeout(
+    publish(topic, JSON.stringify(body), {
+      eventType: ON_DEMAND_EVENT_TYPE,
+      secretId: snapshot.name,
+    }),
+    ctx.deps.publishTimeoutMs,
+    `Pub/Sub did not accept the request within ${formatElapsed(ctx.deps.publishTimeoutMs)} (topic ${topic})`,
+  );
+  const name = displayName(snapshot.name, ctx.scope);
+  if (!ctx.out.json) {
+    ctx.out.line(`rotation of ${name} requested`);
+    ctx.out.line(`  request id:  ${requestId}`);
+    ctx.out.line(`  rotation id: ${rotationId}`);
+    ctx.out.line(`  topic:       ${topic}`);
+  }
+  const result = { secret: snapshot.name, topic, requestId, rotationId };
+  if (!options.wait) {
+    if (ctx.out.json) ctx.out.document({ ...result, outcome: null });
+    else ctx.out.line(`follow it: gsm-rotator history ${name}  (or: rotate --wait)`);
+    return EXIT.ok;
+  }
+
+  const entry = await follow(ctx, snapshot.name, rotationId, options.timeoutMs);
+  if (ctx.out.json) {
+    ctx.out.document({ ...result, outcome: entry });
+  } else {
+    const versions = `version ${entry.fromVersion} → ${entry.toVersion ?? '-'}`;
+    const took = formatElapsed(entry.completedAt - entry.startedAt);
+    ctx.out.line(
+      entry.outcome === 'succeeded'
+        ? `rotation ${rotationId} succeeded: ${versions} in ${took}`
+        : `rotation ${rotationId} FAILED after ${entry.attempts} attempt(s): ${entry.error ?? 'unknown error'}`,
+    );
+  }
+  return entry.outcome === 'succeeded' ? EXIT.ok : EXIT.notOk;
+}
+
+/**
+ * Poll the secret until its history records the rotation. The history entry is written when the
+ * outcome is decided (promote, or the failure path), by the rotator itself: no subscription, and
+ * no permission beyond reading the secret's metadata. Progress goes to stderr.
+ */
+async function follow(
+  ctx: CommandContext,
+  secret: string,
+  rotationId: string,
+  timeoutMs: number,
+): Promise<HistoryEntry> {
+  const { store, clock, pollMs } = ctx.deps;
+  const deadline = clock.now() + timeoutMs;
+  let seen = '';
+  let lastError: string | undefined;
+  for (;;) {
+    try {
+      const snapshot = await store.getSecret(secret);
+      const entry = readHistory(snapshot.annotations).find((h) => h.id === rotationId);
+      if (entry) return entry;
+      const r = readState(snapshot.annotations).rotation;
+      const progress = r?.id === rotationId ? `step ${r.step}, attempt ${r.attempt}` : '';
+      if (progress && progress !== seen) ctx.out.note(`  … ${progress}`);
+      seen = progress || seen;
+      lastError = undefined;
+    } catch (err) {
+      // One unreachable read does not end the wait; the timeout does.
+      if (!(err instanceof TransientError)) throw err;
+      lastError = err.message;
+    }
+    const left = deadline - clock.now();
+    if (left <= 0) {
+      throw new CliError(
+        `timed out after ${formatElapsed(timeoutMs)} waiting for rotation ${rotationId}` +
+          `${seen ? ` (last seen: ${seen})` : ' (not started yet)'}` +
+          `${lastError ? `; last error: ${lastError}` : ''}; it may still complete: see history`,
+        EXIT.transient,
+      );
+    }
+    await clock.sleep(Math.min(pollMs, left));
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  // The Pub/Sub client retries an unreachable endpoint for minutes; an operator should not wait.
+  // A real timer, cleared once the publish settles: this bounds I/O, it is not rotation logic.
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TransientError(message)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

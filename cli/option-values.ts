@@ -1,0 +1,28 @@
+import { parseDuration } from '../shared/config/duration';
+import { usageError } from './exit-codes';
+
+/** A duration option (`90s`, `5m`, `24h`, `7d`, or seconds), or exit 2 naming the option. */
+export function durationOption(option: string, text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) {
+    throw usageError(`${option}: not a duration (e.g. 90s, 5m, 24h, 7d): ${text}`);
+  }
+  return ms;
+}
+
+export function positiveIntOption(option: string, text: string): number {
+  if (!/^\d{1,6}$/.test(text) || Number(text) < 1) {
+    throw usageError(`${option}: not a positive whole number: ${text}`);
+  }
+  return Number(text);
+}
+
+/** The functions' ROTATOR_OVERDUE_MARGIN when set, so the CLI judges as retireVersions does. */
+export const OVERDUE_MARGIN_VARIABLE = 'ROTATOR_OVERDUE_MARGIN';
+export const DEFAULT_OVERDUE_MARGIN = '1h';
+
+export function overdueMargin(option: string | undefined, env: NodeJS.ProcessEnv): number {
+  if (option !== undefined) return durationOption('--overdue-margin', option);
+  const fromEnv = env[OVERDUE_MARGIN_VARIABLE];
+  return durationOption(OVERDUE_MARGIN_VARIABLE, fromEnv || DEFAULT_OVERDUE_MARGIN);
+}

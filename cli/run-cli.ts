@@ -1,0 +1,221 @@
+import { Command, CommanderError, Option } from 'commander';
+import { runCheck } from './commands/check';
+import { runHistory } from './commands/history';
+import { runRetireDryRun } from './commands/retire';
+import { DEFAULT_TOPIC, runRotate } from './commands/rotate';
+import { runStatus } from './commands/status';
+import type { CommandContext } from './context';
+import type { CliDeps } from './deps';
+import { describeFailure, EXIT, EXIT_CODES_HELP, type ExitCode } from './exit-codes';
+import {
+  DEFAULT_OVERDUE_MARGIN,
+  durationOption,
+  OVERDUE_MARGIN_VARIABLE,
+  overdueMargin,
+  positiveIntOption,
+} from './option-values';
+import { createOutput } from './output';
+import { PROJECT_VARIABLES, resolveScope } from './scope';
+
+interface GlobalOptions {
+  project?: string;
+  location?: string[];
+  json?: boolean;
+}
+
+const SECRET_ARGUMENT_HELP =
+  'a secret id (looked up in --project, then in each --location) or a full name: projects/P/secrets/S, projects/P/locations/L/secrets/S';
+
+const ENVIRONMENT_HELP = `Environment:
+  ${PROJECT_VARIABLES.join(', ')}  default --project (first one set)
+  SECRET_MANAGER_EMULATOR_HOST  talk to the local Secret Manager emulator instead of Google
+  PUBSUB_EMULATOR_HOST          talk to the local Pub/Sub emulator instead of Google
+  ${OVERDUE_MARGIN_VARIABLE}        default --overdue-margin (${DEFAULT_OVERDUE_MARGIN}), as for retireVersions
+Credentials: Application Default Credentials (gcloud auth application-default login).
+Secret values (payloads, passwords, tokens) are never printed.`;
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/**
+ * The operators' CLI, in-process: parse `argv` (without `node` and the script), run the command
+ * against `deps`, and return the exit code. Every mistake ends as one `error: ...` line on stderr.
+ */
+export async function runCli(argv: string[], deps: CliDeps): Promise<ExitCode> {
+  let exitCode: ExitCode = EXIT.ok;
+  const program = new Command('gsm-rotator');
+
+  const context = (command: Command): CommandContext => {
+    const globals = command.optsWithGlobals<GlobalOptions>();
+    return {
+      deps,
+      scope: resolveScope(globals, deps.env),
+      out: createOutput({
+        json: globals.json === true,
+        stdout: deps.stdout,
+        stderr: deps.stderr,
+        redactor: deps.redactor,
+      }),
+    };
+  };
+
+  program
+    .description(
+      'Operate gsm-rotator: database credential rotation in Google Cloud Secret Manager.',
+    )
+    .exitOverride()
+    .configureOutput({ writeOut: deps.stdout, writeErr: deps.stderr })
+    .showHelpAfterError('(add --help for usage)')
+    .option('--project <id>', `Google Cloud project (default: $${PROJECT_VARIABLES.join(', $')})`)
+    .option(
+      '--location <region>',
+      'also look at regional secrets in this region (repeatable)',
+      collect,
+    )
+    .option('--json', 'print one JSON document for scripts instead of tables')
+    .addHelpText('after', `\n${EXIT_CODES_HELP}\n\n${ENVIRONMENT_HELP}`);
+
+  const overdueOption = () =>
+    new Option(
+      '--overdue-margin <duration>',
+      `how late a scheduled rotation may be before it counts as overdue (default: $${OVERDUE_MARGIN_VARIABLE} or ${DEFAULT_OVERDUE_MARGIN})`,
+    );
+
+  program
+    .command('status')
+    .description(
+      'managed secrets: strategy, engine, versions, last and next rotation, state, consumers',
+    )
+    .argument('[secret]', SECRET_ARGUMENT_HELP)
+    .addOption(overdueOption())
+    .addHelpText(
+      'after',
+      `\nStates: ok, rotating, failed (last rotation failed), overdue (a scheduled rotation did not happen),
+invalid-config. Without SECRET: every secret labelled rotator=managed in the project (and --location).
+Exit 0 when all are ok or rotating, 1 when any is failed, overdue or invalid-config, 3 when SECRET is
+not found or not managed.`,
+    )
+    .action(async (secret: string | undefined, opts: { overdueMargin?: string }, cmd: Command) => {
+      const ctx = context(cmd);
+      exitCode = await runStatus(ctx, secret, overdueMargin(opts.overdueMargin, deps.env));
+    });
+
+  program
+    .command('history')
+    .description(
+      "a secret's rotations, newest first: when, versions, outcome, duration, who, retired",
+    )
+    .argument('<secret>', SECRET_ARGUMENT_HELP)
+    .option(
+      '--logs <file>',
+      "exported Cloud Logging entries (JSON lines or a JSON array): show each rotation's log lines",
+    )
+    .option('--limit <n>', 'show at most N rotations')
+    .addHelpText(
+      'after',
+      `\nExport logs with, for example:
+  gcloud logging read 'labels.secret="projects/P/secrets/S" OR jsonPayload.secret="projects/P/secrets/S"' \\
+    --format=json --freshness=30d > rotations.json`,
+    )
+    .action(async (secret: string, opts: { logs?: string; limit?: string }, cmd: Command) => {
+      const ctx = context(cmd);
+      exitCode = await runHistory(ctx, secret, {
+        ...(opts.logs === undefined ? {} : { logs: opts.logs }),
+        ...(opts.limit === undefined ? {} : { limit: positiveIntOption('--limit', opts.limit) }),
+      });
+    });
+
+  program
+    .command('rotate')
+    .description('request an on-demand rotation (publishes to the secret-events topic)')
+    .argument('<secret>', SECRET_ARGUMENT_HELP)
+    .option('--reason <text>', 'why (recorded with the rotation, at most 500 characters)')
+    .option('--requested-by <who>', 'who asks (default: $USER)')
+    .option('--wait', 'follow the rotation to its outcome')
+    .option('--timeout <duration>', 'how long --wait waits (e.g. 90s, 5m)', '5m')
+    .option(
+      '--topic <name>',
+      `topic id (in --project, else the secret's project) or full name`,
+      DEFAULT_TOPIC,
+    )
+    .addHelpText(
+      'after',
+      `\nExit 0 when the request was published (with --wait: when the rotation succeeded), 1 when the
+rotation failed, 3 when the secret is not found or not managed, 4 when Pub/Sub could not be reached
+or --wait timed out (the rotation may still complete: see history).`,
+    )
+    .action(
+      async (
+        secret: string,
+        opts: {
+          reason?: string;
+          requestedBy?: string;
+          wait?: boolean;
+          timeout: string;
+          topic: string;
+        },
+        cmd: Command,
+      ) => {
+        const ctx = context(cmd);
+        exitCode = await runRotate(ctx, secret, {
+          ...(opts.reason === undefined ? {} : { reason: opts.reason }),
+          ...(opts.requestedBy === undefined ? {} : { requestedBy: opts.requestedBy }),
+          wait: opts.wait === true,
+          timeoutMs: durationOption('--timeout', opts.timeout),
+          topic: opts.topic,
+        });
+      },
+    );
+
+  program
+    .command('check')
+    .description(
+      'validate config, payload, admin secret, database logins and Databricks consumers; changes nothing',
+    )
+    .argument('<secret>', SECRET_ARGUMENT_HELP)
+    .addHelpText(
+      'after',
+      '\nExit 0 when every check passes, 1 when any fails, 3 when the secret is not found or not managed.',
+    )
+    .action(async (secret: string, _opts: unknown, cmd: Command) => {
+      exitCode = await runCheck(context(cmd), secret);
+    });
+
+  program
+    .command('retire')
+    .description('preview what the next retire tick would do (only with --dry-run)')
+    .argument('[secret]', SECRET_ARGUMENT_HELP)
+    .option('--dry-run', 'show the plan; required: this command never retires anything itself')
+    .addOption(overdueOption())
+    .addHelpText(
+      'after',
+      '\nExit 0 when nothing is overdue, 1 when a secret is overdue or cannot be planned, 2 without --dry-run.',
+    )
+    .action(
+      async (
+        secret: string | undefined,
+        opts: { dryRun?: boolean; overdueMargin?: string },
+        cmd: Command,
+      ) => {
+        const ctx = context(cmd);
+        exitCode = await runRetireDryRun(
+          ctx,
+          secret,
+          opts.dryRun === true,
+          overdueMargin(opts.overdueMargin, deps.env),
+        );
+      },
+    );
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander already printed its message (or the help) through configureOutput.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    const { exitCode: code, message } = describeFailure(err);
+    deps.stderr(`error: ${deps.redactor.scrub(message)}\n`);
+    return code;
+  }
+}
