@@ -23,7 +23,15 @@ export interface Deps extends RotatorDeps {
 export function databricksClients(
   base: Omit<WorkspaceClientDeps, 'readSecret'>,
   store: SecretStore,
+  projectId: string,
 ): (workspace: WorkspaceConfig) => DatabricksClient {
+  // Secret references in the workspace config: a short id (in the functions' project), a full
+  // secret name (its current value), or a full version name.
+  const readSecret = async (ref: string) => {
+    const full = ref.startsWith('projects/') ? ref : `projects/${projectId}/secrets/${ref}`;
+    const [, secret, version] = /^(.*?)(?:\/versions\/([^/]+))?$/.exec(full) ?? [];
+    return version && secret ? store.accessVersion(secret, version) : readCurrentValue(store, full);
+  };
   const clients = new Map<string, DatabricksClient>();
   return (workspace) => {
     const key = JSON.stringify(workspace);
@@ -31,7 +39,7 @@ export function databricksClients(
     if (!client) {
       client = lazy.databricks().createWorkspaceClient(workspace, {
         ...base,
-        readSecret: (name) => readCurrentValue(store, name),
+        readSecret,
       });
       clients.set(key, client);
     }
@@ -87,6 +95,7 @@ export function productionDeps(env: NodeJS.ProcessEnv = process.env): () => Deps
       databricksClientFor: databricksClients(
         { clock: systemClock, random: Math.random, redactor, logger },
         store,
+        runtime.projectId,
       ),
       engineFor: (name) => lazy.engines().engineFor(name),
       publish: createPubSubPublish({ projectId: runtime.projectId }),
