@@ -10,7 +10,7 @@ import type { CommandContext } from '../context';
 import { CliError, EXIT, type ExitCode, usageError } from '../exit-codes';
 import { findSecret, managedConfig } from '../find-secret';
 import { formatElapsed } from '../output';
-import { displayName } from '../scope';
+import { displayName, secretCandidates } from '../scope';
 
 export const DEFAULT_TOPIC = 'secret-events';
 
@@ -25,7 +25,7 @@ export interface RotateOptions {
 const TOPIC_ID = /^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/;
 const TOPIC_NAME = /^projects\/[^/]+\/topics\/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/;
 
-/** A short topic id lives in --project, else in the secret's own project. */
+/** A short topic id lives in --project, else in the (named) secret's own project. */
 function topicName(
   option: string | undefined,
   secret: string,
@@ -51,24 +51,29 @@ export async function runRotate(
   options: RotateOptions,
 ): Promise<ExitCode> {
   const { store, publish, newRequestId, env } = ctx.deps;
+  // Every argument is checked before anything is read or published.
+  const requestedBy = options.requestedBy ?? env.USER ?? env.USERNAME;
+  const fields = OnDemandRequestBodySchema.pick({ reason: true, requestedBy: true }).safeParse({
+    ...(options.reason === undefined ? {} : { reason: options.reason }),
+    ...(requestedBy ? { requestedBy } : {}),
+  });
+  if (!fields.success) {
+    const issue = fields.error.issues[0];
+    const option = { reason: '--reason', requestedBy: '--requested-by' }[String(issue?.path[0])];
+    throw usageError(`${option ?? 'request'}: ${issue?.message ?? 'invalid'}`);
+  }
+  const [candidate] = secretCandidates(ref, ctx.scope);
+  const topic = topicName(options.topic, candidate ?? ref, ctx.scope.project);
+
   const snapshot = await findSecret(store, ref, ctx.scope);
   // Refuse what rotateSecret would reject, before publishing anything.
   managedConfig(snapshot);
   const requestId = newRequestId();
-  const requestedBy = options.requestedBy ?? env.USER ?? env.USERNAME;
-  const parsed = OnDemandRequestBodySchema.safeParse({
+  const body: OnDemandRequestBody = OnDemandRequestBodySchema.parse({
     secret: snapshot.name,
     requestId,
-    ...(options.reason === undefined ? {} : { reason: options.reason }),
-    ...(requestedBy ? { requestedBy } : {}),
+    ...fields.data,
   });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = { reason: '--reason', requestedBy: '--requested-by' }[String(issue?.path[0])];
-    throw usageError(`${field ?? 'request'}: ${issue?.message ?? 'invalid'}`);
-  }
-  const body: OnDemandRequestBody = parsed.data;
-  const topic = topicName(options.topic, snapshot.name, ctx.scope.project);
   const rotationId = rotationIdFor(snapshot.name, `on-demand:${requestId}`);
   const inFlight = readState(snapshot.annotations);
   if (inFlight.status === 'rotating' && inFlight.rotation) {
