@@ -38,5 +38,6 @@ if (skipped > 0) {
   }
 }
 console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
-const ok = jest.status === 0 && r.success && skipped === 0 && failedSuites === 0 && r.numTotalTests > 0;
+const ok =
+  jest.status === 0 && r.success && skipped === 0 && failedSuites === 0 && r.numTotalTests > 0;
 process.exit(ok ? 0 : 1);

@@ -41,7 +41,8 @@ export interface LoggerOptions {
 const LABELS_KEY = 'logging.googleapis.com/labels';
 
 // Keys whose values are never written, whatever they hold.
-const SENSITIVE_KEY = /pass(word)?|pwd|token|authori[sz]ation|secret_?value|client_?secret|payload|dsn|private_?key|cookie|credential/i;
+const SENSITIVE_KEY =
+  /pass(word)?|pwd|token|authori[sz]ation|secret_?value|client_?secret|payload|dsn|private_?key|cookie|credential/i;
 
 function sanitize(value: unknown, depth = 0): unknown {
   if (depth > 6) return '[depth]';
