@@ -179,7 +179,8 @@ function printRotations(ctx: CommandContext, rotations: RotationView[], withLogs
 export function formatLogLine(l: ExportedLogLine): string {
   const time = l.time === undefined ? '-' : new Date(l.time).toISOString();
   const detail = [
-    l.step,
+    // `rotation.step` messages name their step already.
+    l.step !== undefined && !l.message.includes(l.step) ? `step ${l.step}` : undefined,
     l.durationMs === undefined ? undefined : formatElapsed(l.durationMs),
   ].filter((x) => x !== undefined);
   return [time, l.severity.padEnd(7), (l.event ?? '').padEnd(18), l.message, ...detail]
