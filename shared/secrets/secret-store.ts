@@ -239,11 +239,11 @@ export function createGcpSecretStore({ clientFor, redactor }: GcpSecretStoreOpti
     listSecrets: (parent, filter) =>
       call('listSecrets', parent, async () => {
         const out: SecretSnapshot[] = [];
-        for await (const s of clientFor(parent).listSecretsAsync({
-          parent,
-          filter,
-          pageSize: 100,
-        })) {
+        // autoPaginate: false only silences gax's warning; async iteration pages either way.
+        for await (const s of clientFor(parent).listSecretsAsync(
+          { parent, filter, pageSize: 100 },
+          { autoPaginate: false },
+        )) {
           out.push(toSnapshot(s));
         }
         return out;
@@ -300,10 +300,10 @@ export function createGcpSecretStore({ clientFor, redactor }: GcpSecretStoreOpti
     listVersions: (secret) =>
       call('listSecretVersions', secret, async () => {
         const out: VersionInfo[] = [];
-        for await (const v of clientFor(secret).listSecretVersionsAsync({
-          parent: secret,
-          pageSize: 100,
-        })) {
+        for await (const v of clientFor(secret).listSecretVersionsAsync(
+          { parent: secret, pageSize: 100 },
+          { autoPaginate: false },
+        )) {
           out.push(toVersionInfo(v));
         }
         return out.sort((a, b) => b.number - a.number);
