@@ -126,17 +126,22 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
     strategy: 'single-user' | 'alternating-users' | 'dual-password';
     self?: boolean;
     annotations?: Record<string, string>;
+    /** A regional secret in this location (projects/P/locations/L/secrets/S). */
+    location?: string;
   }): Promise<ManagedSecret> {
     const id = `${opts.engine === 'postgres' ? 'p' : 'm'}${randomBytes(4).toString('hex')}`;
     const server = serverFor(opts.engine);
     const fixture = await createLogin(opts.engine, server, id);
     passwords.add(fixture.password);
-    const name = `projects/${PROJECT}/secrets/db-${id}`;
+    const parent = opts.location
+      ? `projects/${PROJECT}/locations/${opts.location}`
+      : `projects/${PROJECT}`;
+    const name = `${parent}/secrets/db-${id}`;
     await client.createSecret({
-      parent: `projects/${PROJECT}`,
+      parent,
       secretId: `db-${id}`,
       secret: {
-        replication: { automatic: {} },
+        ...(opts.location ? {} : { replication: { automatic: {} } }),
         labels: { [MANAGED_LABEL.key]: MANAGED_LABEL.value },
         annotations: {
           [CONFIG_KEYS.engine]: opts.engine,

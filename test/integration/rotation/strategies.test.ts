@@ -132,3 +132,20 @@ describe('alternating users', () => {
     expect((await payload(3)).jdbcUrl).toBe((await payload(1)).jdbcUrl);
   });
 });
+
+describe('regional secrets', () => {
+  it('rotates a secret in projects/P/locations/L/secrets/S like a global one', async () => {
+    const secret = await h.createManagedSecret({
+      engine: 'mariadb',
+      strategy: 'alternating-users',
+      location: 'europe-west1',
+    });
+    expect(secret.name).toMatch(/^projects\/test-project\/locations\/europe-west1\/secrets\//);
+    await expect(handleRotationRequest(requestFor(secret), h.deps)).resolves.toMatchObject({
+      action: 'completed',
+      version: 2,
+    });
+    expect((await h.snapshot(secret)).secret.aliases).toEqual({ current: 2, previous: 1 });
+    await expect(h.versionLogsIn(secret, 2)).resolves.toBe(true);
+  });
+});
