@@ -9,6 +9,7 @@ import { type RefreshRecord, readRefreshRecord } from '../shared/rotation/refres
 import { readConfig } from '../shared/rotation/rotator';
 import { withErrorBoundary } from '../shared/runtime/cloud-event-handler';
 import type { Deps } from '../shared/runtime/deps';
+import { formatIssues } from '../shared/zod-issues';
 
 type RefreshFunctionDeps = Pick<
   Deps,
@@ -55,9 +56,7 @@ export function makeRefreshConsumers(
       }
       const consumers = DatabricksConsumersSchema.safeParse(config.consumers);
       if (!consumers.success) {
-        throw new PermanentError(
-          `rotator.consumers is invalid: ${consumers.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-        );
+        throw new PermanentError(`rotator.consumers is invalid: ${formatIssues(consumers.error)}`);
       }
       const version = Number(outcome.newVersion);
       if (snapshot.aliases[ALIASES.current] !== version) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ENGINE_NAMES } from '../engines/engine';
+import { formatIssues } from '../zod-issues';
 import { CONFIG_KEYS } from './annotations';
 import { DurationSchema } from './duration';
 
@@ -101,8 +102,4 @@ export type RotationConfig = z.output<typeof RotationConfigSchema>;
 export type PasswordPolicy = RotationConfig['passwordPolicy'];
 
 /** One readable line per problem, naming the annotation, never echoing values. */
-export function formatConfigIssues(error: z.ZodError): string {
-  return error.issues
-    .map((i) => `${i.path.map(String).join('.') || '(config)'}: ${i.message}`)
-    .join('; ');
-}
+export const formatConfigIssues = (error: z.ZodError): string => formatIssues(error);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatIssues } from '../zod-issues';
 
 export const MESSAGE_PUBLISHED = 'google.cloud.pubsub.topic.v1.messagePublished';
 
@@ -51,10 +52,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 export function decodePubSubEvent(event: unknown): DecodedMessage {
   const parsed = PubSubCloudEventSchema.safeParse(event);
   if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    throw new InvalidEventError(
-      `not a Pub/Sub CloudEvent: ${first ? `${first.path.join('.') || '(event)'}: ${first.message}` : 'invalid'}`,
-    );
+    throw new InvalidEventError(`not a Pub/Sub CloudEvent: ${formatIssues(parsed.error, 1)}`);
   }
   const e = parsed.data;
   if (e.type !== MESSAGE_PUBLISHED) throw new InvalidEventError(`unexpected event type ${e.type}`);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SecretNameSchema } from '../config/rotation-config';
 import type { Trigger } from '../rotation/state';
+import { formatIssues } from '../zod-issues';
 import { type DecodedMessage, InvalidEventError } from './pubsub-cloud-event';
 
 /**
@@ -66,10 +67,7 @@ export function classifyMessage(msg: DecodedMessage, now: number): ClassifiedMes
     }
     const body = OnDemandRequestBodySchema.safeParse(json);
     if (!body.success) {
-      const i = body.error.issues[0];
-      throw new InvalidEventError(
-        `invalid on-demand request: ${i ? `${i.path.join('.') || '(body)'}: ${i.message}` : 'invalid'}`,
-      );
+      throw new InvalidEventError(`invalid on-demand request: ${formatIssues(body.error, 1)}`);
     }
     if (secretId && secretId !== body.data.secret) {
       throw new InvalidEventError('on-demand request: secretId attribute and body disagree');

@@ -11,6 +11,7 @@ import {
   DatabasePayloadSchema,
   endpointOf,
 } from '../secrets/payload';
+import { formatIssues } from '../zod-issues';
 import { adminCredential } from './admin';
 import type { RotationContext, StateChange } from './context';
 import { generatePassword } from './password';
@@ -33,11 +34,9 @@ export function parsePayload(data: string, what: string): DatabasePayload {
   }
   const parsed = DatabasePayloadSchema.safeParse(json);
   if (!parsed.success) {
-    // Paths and messages only: zod issues never echo the values here.
-    const issues = parsed.error.issues.map(
-      (i) => `${i.path.join('.') || '(payload)'}: ${i.message}`,
+    throw new PermanentError(
+      `${what} is not a valid database payload: ${formatIssues(parsed.error)}`,
     );
-    throw new PermanentError(`${what} is not a valid database payload: ${issues.join('; ')}`);
   }
   return parsed.data;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DurationSchema } from '../config/duration';
 import { parseSeverity } from '../logging/logger';
+import { formatIssues } from '../zod-issues';
 
 /**
  * The functions' environment, parsed once at cold start with every problem reported together.
@@ -45,9 +46,7 @@ export class SettingsError extends Error {
 export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    throw new SettingsError(
-      `invalid environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+    throw new SettingsError(`invalid environment: ${formatIssues(parsed.error)}`);
   }
   const e = parsed.data;
   const projectId = e.GCP_PROJECT ?? e.GOOGLE_CLOUD_PROJECT;
