@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import type { PubSub } from '@google-cloud/pubsub';
 import { systemClock } from '../shared/clock';
 import type { RetryPolicy } from '../shared/databricks/retry';
 import { createLogger } from '../shared/logging/logger';
@@ -16,6 +17,26 @@ const DATABRICKS_RETRY: RetryPolicy = {
   baseDelayMs: 500,
   maxDelayMs: 4_000,
 };
+
+/**
+ * Against the local Pub/Sub, the client as the SM emulator's is built: an explicit universe
+ * domain, so gax does not probe the metadata server first (slow, or hanging, off Google Cloud).
+ * Without the variable, the client's own defaults (ADC, the production endpoint).
+ */
+function emulatorClient(project: string, env: NodeJS.ProcessEnv): { pubsub?: PubSub } {
+  const host = env.PUBSUB_EMULATOR_HOST;
+  if (!host) return {};
+  const { PubSub: PubSubClass } =
+    require('@google-cloud/pubsub') as typeof import('@google-cloud/pubsub');
+  return {
+    pubsub: new PubSubClass({
+      ...(project ? { projectId: project } : {}),
+      apiEndpoint: host,
+      emulatorMode: true,
+      universeDomain: 'googleapis.com',
+    }),
+  };
+}
 
 /**
  * The real dependencies: Secret Manager and Pub/Sub through the official clients (which honour
@@ -38,7 +59,10 @@ export function productionCliDeps(env: NodeJS.ProcessEnv = process.env): CliDeps
     const project = /^projects\/([^/]+)\/topics\//.exec(topic)?.[1] ?? '';
     let p = publishers.get(project);
     if (!p) {
-      p = createPubSubPublish(project ? { projectId: project } : {});
+      p = createPubSubPublish({
+        ...(project ? { projectId: project } : {}),
+        ...emulatorClient(project, env),
+      });
       publishers.set(project, p);
     }
     return p(topic, data, attributes);
