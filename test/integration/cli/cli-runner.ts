@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { PubSub } from '@google-cloud/pubsub';
 import type { CliDeps } from '../../../cli/deps';
 import { runCli } from '../../../cli/run-cli';
 import { systemClock } from '../../../shared/clock';
@@ -66,3 +67,16 @@ export function assertNoValues(run: CliRun, values: Iterable<string>): void {
 }
 
 export const json = (run: CliRun) => JSON.parse(run.stdout) as Record<string, unknown>;
+
+/** The test's own client of the local Pub/Sub, without a metadata-server probe. */
+export function localPubSub(): PubSub {
+  const host = process.env.PUBSUB_EMULATOR_HOST;
+  if (!host)
+    throw new Error('PUBSUB_EMULATOR_HOST is not set: run through the integration project');
+  return new PubSub({
+    projectId: PROJECT,
+    apiEndpoint: host,
+    emulatorMode: true,
+    universeDomain: 'googleapis.com',
+  });
+}

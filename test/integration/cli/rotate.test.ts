@@ -1,11 +1,11 @@
-import { type Message, PubSub, type Subscription } from '@google-cloud/pubsub';
+import type { Message, PubSub, Subscription } from '@google-cloud/pubsub';
 import { EXIT } from '../../../cli/exit-codes';
+import { productionCliDeps } from '../../../cli/production-deps';
 import { CONFIG_KEYS } from '../../../shared/config/annotations';
 import {
   classifyMessage,
   OnDemandRequestBodySchema,
 } from '../../../shared/events/rotation-request';
-import { createPubSubPublish } from '../../../shared/messaging/publisher';
 import { handleRotationRequest, rotationIdFor } from '../../../shared/rotation/rotator';
 import { readHistory } from '../../../shared/rotation/state';
 import {
@@ -14,10 +14,10 @@ import {
   PROJECT,
   type RotationHarness,
 } from '../../support/rotation-harness';
-import { cliRunner, json } from './cli-runner';
+import { cliRunner, json, localPubSub } from './cli-runner';
 
 /**
- * `rotate` through the official Pub/Sub client against the local Pub/Sub (PUBSUB_EMULATOR_HOST,
+ * `rotate` through the official Pub/Sub client (the CLI's production publisher) against the local Pub/Sub (PUBSUB_EMULATOR_HOST,
  * set by global setup), read back from a subscription; `--wait` with the rotation driven by the
  * test the way rotateSecret would drive it when the message arrives.
  */
@@ -32,16 +32,17 @@ const received: Message[] = [];
 const shortId = (s: ManagedSecret) => s.name.split('/').pop() as string;
 
 beforeAll(async () => {
-  if (!process.env.PUBSUB_EMULATOR_HOST) throw new Error('PUBSUB_EMULATOR_HOST is not set');
   h = await createRotationHarness();
-  pubsub = new PubSub({ projectId: PROJECT });
+  pubsub = localPubSub();
   const [topic] = await pubsub.createTopic(TOPIC);
   [subscription] = await topic.createSubscription(`${TOPIC}-sub`);
   subscription.on('message', (m: Message) => {
     m.ack();
     received.push(m);
   });
-  cli = cliRunner(h, { publish: createPubSubPublish({ projectId: PROJECT }) });
+  // The CLI's production publisher, configured from the environment as the installed bin is.
+  const production = productionCliDeps({ PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST });
+  cli = cliRunner(h, { publish: production.publish });
 });
 
 afterAll(async () => {
