@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { AUTOMATIC, failure, type Rig, startRig } from './harness';
+import { AUTOMATIC, failure, nameOf, type Rig, startRig } from './harness';
 
 describe('SM emulator: version aliases', () => {
   let rig: Rig;
@@ -11,7 +11,7 @@ describe('SM emulator: version aliases', () => {
       secretId: 'aliased',
       secret: { replication: AUTOMATIC },
     });
-    name = s.name;
+    name = nameOf(s);
     for (const value of ['one', 'two', 'three']) {
       await rig.client.addSecretVersion({ parent: name, payload: { data: Buffer.from(value) } });
     }

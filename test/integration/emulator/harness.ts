@@ -71,3 +71,13 @@ export const at = (clock: Clock, ms: number) => {
 };
 
 export const seconds = (s: number) => ({ seconds: s, nanos: 0 });
+
+/** The client types every name as optional; a resource the emulator returned always has one. */
+export function nameOf(resource: { name?: string | null }): string {
+  if (!resource.name) throw new Error('resource without a name');
+  return resource.name;
+}
+
+/** `projects/p/secrets/s/versions/3` → `3`. */
+export const lastSegment = (resource: { name?: string | null }): string =>
+  nameOf(resource).split('/').pop() ?? '';

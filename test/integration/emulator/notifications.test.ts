@@ -274,7 +274,7 @@ describe('SM emulator: notifications', () => {
     });
   }
 
-  async function eventsOf(secretName: string): Promise<string[]> {
+  async function eventsOf(secretName: string | null | undefined): Promise<string[]> {
     return sink()
       .messages.filter((m) => m.topic === TOPIC && m.attributes.secretId === secretName)
       .map((m) => m.eventType);

@@ -1,5 +1,13 @@
 import { status } from '@grpc/grpc-js';
-import { AUTOMATIC, failure, type ManualClock, manualClock, type Rig, startRig } from './harness';
+import {
+  AUTOMATIC,
+  failure,
+  type ManualClock,
+  manualClock,
+  nameOf,
+  type Rig,
+  startRig,
+} from './harness';
 
 describe('SM emulator: injected faults', () => {
   let rig: Rig;
@@ -16,7 +24,7 @@ describe('SM emulator: injected faults', () => {
       secretId: `faults-${n++}`,
       secret: { replication: AUTOMATIC },
     });
-    return s.name;
+    return nameOf(s);
   };
   const versionCount = async (name: string) =>
     (await rig.client.listSecretVersions({ parent: name }))[0].length;

@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { AUTOMATIC, failure, type Rig, startRig } from './harness';
+import { AUTOMATIC, failure, lastSegment, nameOf, type Rig, startRig } from './harness';
 
 describe('SM emulator: secrets', () => {
   let rig: Rig;
@@ -214,7 +214,7 @@ describe('SM emulator: secrets', () => {
         { parent: 'projects/listing', pageSize: 3, pageToken: next?.pageToken ?? '' },
         { autoPaginate: false },
       );
-      expect(second.map((s) => s.name.split('/').pop())).toEqual(['s3', 's4', 's5']);
+      expect(second.map(lastSegment)).toEqual(['s3', 's4', 's5']);
       const names: string[] = [];
       let pageToken = '';
       do {
@@ -222,7 +222,7 @@ describe('SM emulator: secrets', () => {
           { parent: 'projects/listing', pageSize: 2, pageToken },
           { autoPaginate: false },
         );
-        names.push(...page.map((x) => x.name));
+        names.push(...page.map(nameOf));
         pageToken = nextRequest?.pageToken ?? '';
       } while (pageToken);
       expect(new Set(names).size).toBe(7);
@@ -241,7 +241,7 @@ describe('SM emulator: secrets', () => {
     it('filters on labels: value, presence, NOT, OR, AND', async () => {
       const ids = async (filter: string) => {
         const [secrets] = await rig.client.listSecrets({ parent: 'projects/listing', filter });
-        return secrets.map((s) => s.name.split('/').pop());
+        return secrets.map(lastSegment);
       };
       expect(await ids('labels.rotator=managed')).toEqual(['s0', 's2', 's4', 's6']);
       expect(await ids('labels.env:*')).toEqual(['s3']);

@@ -1,5 +1,14 @@
 import { status } from '@grpc/grpc-js';
-import { AUTOMATIC, failure, type ManualClock, manualClock, type Rig, startRig } from './harness';
+import {
+  AUTOMATIC,
+  failure,
+  lastSegment,
+  type ManualClock,
+  manualClock,
+  nameOf,
+  type Rig,
+  startRig,
+} from './harness';
 
 describe('SM emulator: versions and states', () => {
   let rig: Rig;
@@ -17,7 +26,7 @@ describe('SM emulator: versions and states', () => {
       secretId: `versions-${n++}`,
       secret: { replication: AUTOMATIC, ...extra },
     });
-    return s.name;
+    return nameOf(s);
   };
   const add = async (name: string, value: string) => {
     const [v] = await rig.client.addSecretVersion({
@@ -163,21 +172,21 @@ describe('SM emulator: versions and states', () => {
     await rig.client.disableSecretVersion({ name: `${name}/versions/2` });
     await rig.client.destroySecretVersion({ name: `${name}/versions/4` });
     const [all] = await rig.client.listSecretVersions({ parent: name });
-    expect(all.map((v) => v.name.split('/').pop())).toEqual(['5', '4', '3', '2', '1']);
+    expect(all.map(lastSegment)).toEqual(['5', '4', '3', '2', '1']);
     const [page, next, response] = await rig.client.listSecretVersions(
       { parent: name, pageSize: 2 },
       { autoPaginate: false },
     );
-    expect(page.map((v) => v.name.split('/').pop())).toEqual(['5', '4']);
+    expect(page.map(lastSegment)).toEqual(['5', '4']);
     expect(response.totalSize).toBe(5);
     const [page2] = await rig.client.listSecretVersions(
       { parent: name, pageSize: 2, pageToken: next?.pageToken ?? '' },
       { autoPaginate: false },
     );
-    expect(page2.map((v) => v.name.split('/').pop())).toEqual(['3', '2']);
+    expect(page2.map(lastSegment)).toEqual(['3', '2']);
     const states = async (filter: string) => {
       const [versions] = await rig.client.listSecretVersions({ parent: name, filter });
-      return versions.map((v) => v.name.split('/').pop());
+      return versions.map(lastSegment);
     };
     expect(await states('state:ENABLED')).toEqual(['5', '3', '1']);
     expect(await states('state:(DISABLED OR DESTROYED)')).toEqual(['4', '2']);
@@ -266,7 +275,7 @@ describe('SM emulator: versions and states', () => {
       // CRC32C("abc") = 0x364b3fb7
       expect(plainAccess.payload?.dataCrc32c).toBe(String(0x364b3fb7));
       const [versions] = await rig.client.listSecretVersions({ parent: name });
-      expect(versions.map((x) => x.name.split('/').pop())).toEqual(['2', '1']);
+      expect(versions.map(lastSegment)).toEqual(['2', '1']);
     });
   });
 });
