@@ -134,8 +134,7 @@ not found or not managed.`,
     .option('--timeout <duration>', 'how long --wait waits (e.g. 90s, 5m)', '5m')
     .option(
       '--topic <name>',
-      `topic id (in --project, else the secret's project) or full name`,
-      DEFAULT_TOPIC,
+      `topic id (in --project, else the secret's project) or full name (default: the topic the secret notifies, else ${DEFAULT_TOPIC})`,
     )
     .addHelpText(
       'after',
@@ -151,7 +150,7 @@ or --wait timed out (the rotation may still complete: see history).`,
           requestedBy?: string;
           wait?: boolean;
           timeout: string;
-          topic: string;
+          topic?: string;
         },
         cmd: Command,
       ) => {
@@ -161,7 +160,7 @@ or --wait timed out (the rotation may still complete: see history).`,
           ...(opts.requestedBy === undefined ? {} : { requestedBy: opts.requestedBy }),
           wait: opts.wait === true,
           timeoutMs: durationOption('--timeout', opts.timeout),
-          topic: opts.topic,
+          ...(opts.topic === undefined ? {} : { topic: opts.topic }),
         });
       },
     );

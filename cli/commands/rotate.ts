@@ -6,6 +6,7 @@ import {
 } from '../../shared/events/rotation-request';
 import { rotationIdFor } from '../../shared/rotation/rotator';
 import { type HistoryEntry, readHistory, readState } from '../../shared/rotation/state';
+import type { SecretSnapshot } from '../../shared/secrets/secret-store';
 import type { CommandContext } from '../context';
 import { CliError, EXIT, type ExitCode, usageError } from '../exit-codes';
 import { findSecret, managedConfig } from '../find-secret';
@@ -25,19 +26,32 @@ export interface RotateOptions {
 const TOPIC_ID = /^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/;
 const TOPIC_NAME = /^projects\/[^/]+\/topics\/[A-Za-z][A-Za-z0-9._~+%-]{2,254}$/;
 
-/** A short topic id lives in --project, else in the (named) secret's own project. */
-function topicName(
-  option: string | undefined,
-  secret: string,
-  project: string | undefined,
-): string {
-  const topic = option ?? DEFAULT_TOPIC;
-  if (topic.startsWith('projects/')) {
-    if (!TOPIC_NAME.test(topic)) throw usageError(`--topic: not a topic name: ${topic}`);
-    return topic;
+/** --topic: a short id lives in --project, else in the (named) secret's own project. */
+function topicOption(option: string, secret: string, project: string | undefined): string {
+  if (option.startsWith('projects/')) {
+    if (!TOPIC_NAME.test(option)) throw usageError(`--topic: not a topic name: ${option}`);
+    return option;
   }
-  if (!TOPIC_ID.test(topic)) throw usageError(`--topic: not a topic id: ${topic}`);
-  return `projects/${project ?? secret.split('/')[1]}/topics/${topic}`;
+  if (!TOPIC_ID.test(option)) throw usageError(`--topic: not a topic id: ${option}`);
+  return `projects/${project ?? secret.split('/')[1]}/topics/${option}`;
+}
+
+/**
+ * Without --topic: where the secret sends its own notifications. A managed secret notifies the
+ * pipeline's secret-events topic (terraform names it `gsm-rotator-ENV-secret-events`), which is
+ * exactly where rotateSecret listens; a secret without topics falls back to
+ * `projects/P/topics/secret-events`.
+ */
+function defaultTopic(snapshot: SecretSnapshot, project: string | undefined): string {
+  const [only, ...more] = snapshot.topics;
+  if (only === undefined)
+    return `projects/${project ?? snapshot.name.split('/')[1]}/topics/${DEFAULT_TOPIC}`;
+  if (more.length === 0) return only;
+  const events = snapshot.topics.filter((t) => t.endsWith(DEFAULT_TOPIC));
+  if (events.length === 1 && events[0]) return events[0];
+  throw usageError(
+    `${snapshot.name} notifies several topics (${snapshot.topics.join(', ')}): pass --topic`,
+  );
 }
 
 /**
@@ -63,7 +77,10 @@ export async function runRotate(
     throw usageError(`${option ?? 'request'}: ${issue?.message ?? 'invalid'}`);
   }
   const [candidate] = secretCandidates(ref, ctx.scope);
-  const topic = topicName(options.topic, candidate ?? ref, ctx.scope.project);
+  const chosenTopic =
+    options.topic === undefined
+      ? undefined
+      : topicOption(options.topic, candidate ?? ref, ctx.scope.project);
 
   const snapshot = await findSecret(store, ref, ctx.scope);
   // Refuse what rotateSecret would reject, before publishing anything.
@@ -74,6 +91,7 @@ export async function runRotate(
     requestId,
     ...fields.data,
   });
+  const topic = chosenTopic ?? defaultTopic(snapshot, ctx.scope.project);
   const rotationId = rotationIdFor(snapshot.name, `on-demand:${requestId}`);
   const inFlight = readState(snapshot.annotations);
   if (inFlight.status === 'rotating' && inFlight.rotation) {

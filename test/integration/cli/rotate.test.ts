@@ -111,6 +111,41 @@ describe('gsm-rotator rotate', () => {
     expect((await h.store.listVersions(secret.name)).length).toBe(1);
   });
 
+  it('publishes, without --topic, to the topic the secret notifies (where rotateSecret listens)', async () => {
+    // Prepare: as terraform configures a managed secret, with the pipeline's secret-events topic.
+    const secret = await h.createManagedSecret({ engine: 'postgres', strategy: 'single-user' });
+    await h.client.updateSecret({
+      secret: { name: secret.name, topics: [{ name: topicName }] },
+      updateMask: { paths: ['topics'] },
+    });
+    const before = received.length;
+    // Act
+    const r = await cli.run(['rotate', shortId(secret)]);
+    // Assess
+    expect(r.code).toBe(EXIT.ok);
+    expect(r.stdout).toContain(`topic:       ${topicName}`);
+    expect((await nextMessage(before + 1)).attributes.secretId).toBe(secret.name);
+  });
+
+  it('asks for --topic when the secret notifies several topics and none is secret-events', async () => {
+    const secret = await h.createManagedSecret({ engine: 'postgres', strategy: 'single-user' });
+    await h.client.updateSecret({
+      secret: {
+        name: secret.name,
+        topics: [
+          { name: `projects/${PROJECT}/topics/audit-a` },
+          { name: `projects/${PROJECT}/topics/audit-b` },
+        ],
+      },
+      updateMask: { paths: ['topics'] },
+    });
+    const r = await cli.run(['rotate', shortId(secret)]);
+    expect(r.code).toBe(EXIT.usage);
+    expect(r.stderr).toBe(
+      `error: ${secret.name} notifies several topics (projects/${PROJECT}/topics/audit-a, projects/${PROJECT}/topics/audit-b): pass --topic\n`,
+    );
+  });
+
   it('--wait follows the rotation to success (exit 0), with the id the function uses', async () => {
     // Prepare
     const secret = await h.createManagedSecret({
