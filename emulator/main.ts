@@ -32,8 +32,14 @@ const logger = createLogger({ sink: stderrSink });
 
 async function main(): Promise<void> {
   const pubsubHost = process.env.PUBSUB_EMULATOR_HOST;
+  // emulatorMode + universeDomain: an insecure channel and no metadata-server probe (without the
+  // universe domain, gax asks the metadata server, which can hang off Google Cloud).
   const pubsub = pubsubHost
-    ? new PubSub({ projectId: process.env.PUBSUB_PROJECT_ID ?? 'local' })
+    ? new PubSub({
+        projectId: process.env.PUBSUB_PROJECT_ID ?? 'local',
+        emulatorMode: true,
+        universeDomain: 'googleapis.com',
+      })
     : undefined;
   const emulator = await startSecretManagerEmulator({
     port: opts.port,

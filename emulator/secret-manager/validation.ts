@@ -244,17 +244,15 @@ export function validateReplication(replication: Replication | undefined, region
   }
 }
 
-/** Payload rules; returns the CRC32C (Castagnoli) the version will report. */
-export function validatePayload(data: Buffer, claimedCrc32c: string | undefined): number {
+/** Payload rules: size, and the CRC32C (Castagnoli) the client claims, when it claims one. */
+export function validatePayload(data: Buffer, claimedCrc32c: string | undefined): void {
   if (data.length === 0) throw invalidArgument('SecretPayload.data must not be empty.');
   if (data.length > MAX_PAYLOAD_BYTES) {
     throw invalidArgument(`SecretPayload.data must be no larger than ${MAX_PAYLOAD_BYTES} bytes.`);
   }
-  const actual = crc32c(data);
-  if (claimedCrc32c !== undefined && claimedCrc32c !== String(actual)) {
+  if (claimedCrc32c !== undefined && claimedCrc32c !== String(crc32c(data))) {
     throw invalidArgument('Provided SecretPayload.data crc32c does not match calculated crc32c.');
   }
-  return actual;
 }
 
 /** `[5m]`, `[1h]`, `[24h]`, `[1s]`: the way production quotes its limits. */

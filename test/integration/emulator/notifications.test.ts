@@ -218,7 +218,11 @@ describe('SM emulator: notifications', () => {
 
   if (process.env.PUBSUB_EMULATOR_HOST) {
     it(`publishes through Pub/Sub at PUBSUB_EMULATOR_HOST (${process.env.PUBSUB_EMULATOR_HOST})`, async () => {
-      const pubsub = new PubSub({ projectId: 'p' });
+      const pubsub = new PubSub({
+        projectId: 'p',
+        emulatorMode: true,
+        universeDomain: 'googleapis.com',
+      });
       const [topic] = await pubsub.createTopic(`sm-events-${Date.now()}`);
       const [subscription] = await topic.createSubscription(`${topic.name.split('/').pop()}-sub`);
       const through = await startRig({ notifier: createPubSubNotifier(pubsub) });
