@@ -18,6 +18,7 @@ import {
   endpointOf,
 } from '../../shared/secrets/payload';
 import type { SecretSnapshot } from '../../shared/secrets/secret-store';
+import { formatIssues } from '../../shared/zod-issues';
 import type { CommandContext } from '../context';
 import { EXIT, type ExitCode, notFoundError } from '../exit-codes';
 import { findSecret, tryConfig } from '../find-secret';
@@ -122,10 +123,7 @@ async function currentPayload(
     const parsed = DatabasePayloadSchema.safeParse(json);
     if (!parsed.success) {
       // Paths and rules only: zod's messages do not echo the value.
-      const issues = parsed.error.issues.map(
-        (i) => `${i.path.join('.') || '(payload)'}: ${i.message}`,
-      );
-      return { result: fail(name, `version ${version}: ${issues.join('; ')}`) };
+      return { result: fail(name, `version ${version}: ${formatIssues(parsed.error)}`) };
     }
     const p = parsed.data;
     const where = p.cloudSqlInstance ?? `${p.host}${p.port === undefined ? '' : `:${p.port}`}`;
@@ -198,10 +196,7 @@ async function consumerChecks(
     return [skip('consumers', 'no Databricks consumers configured')];
   const parsed = DatabricksConsumersSchema.safeParse(config.consumers);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map(
-      (i) => `${i.path.join('.') || '(consumers)'}: ${i.message}`,
-    );
-    return [fail('consumers', `${CONFIG_KEYS.consumers}: ${issues.join('; ')}`)];
+    return [fail('consumers', `${CONFIG_KEYS.consumers}: ${formatIssues(parsed.error)}`)];
   }
   // Short secret ids in the workspace auth are read where the functions read them: the secret's
   // own project.
