@@ -16,7 +16,12 @@ export function createPubSubPublish(
     if (!client) {
       const { PubSub: PubSubClass } =
         require('@google-cloud/pubsub') as typeof import('@google-cloud/pubsub');
-      client = new PubSubClass(options.projectId ? { projectId: options.projectId } : {});
+      // Against an emulator, say so: otherwise the client still probes the metadata server.
+      const emulated = Boolean(process.env.PUBSUB_EMULATOR_HOST);
+      client = new PubSubClass({
+        ...(options.projectId ? { projectId: options.projectId } : {}),
+        ...(emulated ? { emulatorMode: true, universeDomain: 'googleapis.com' } : {}),
+      });
     }
     let t = topics.get(topic);
     if (!t) {

@@ -60,9 +60,9 @@ const lazy = {
 export function secretStoreFromEnv(
   redactor: Redactor | undefined,
   env: NodeJS.ProcessEnv = process.env,
-): SecretStore {
+): SecretStore & { close(): Promise<void> } {
   const clients = new Map<string, SecretManagerServiceClient>();
-  return createGcpSecretStore({
+  const store = createGcpSecretStore({
     ...(redactor ? { redactor } : {}),
     clientFor: (name) => {
       const { createSecretManagerClient, locationOf } = lazy.secrets();
@@ -75,6 +75,14 @@ export function secretStoreFromEnv(
       return client;
     },
   });
+  return {
+    ...store,
+    /** Close every client created so far (tests and short-lived tools; functions never close). */
+    close: async () => {
+      await Promise.all([...clients.values()].map((c) => c.close()));
+      clients.clear();
+    },
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PubSub } from '@google-cloud/pubsub';
+import { PubSub, type Subscription } from '@google-cloud/pubsub';
 import { mapWithConcurrency } from '../../shared/concurrency';
 import { RotationOutcomeSchema } from '../../shared/events/rotation-outcome';
 import { pubsubCloudEvent, secretNotification } from '../fixtures/events';
@@ -36,6 +36,7 @@ let healthy: FunctionProcess;
 /** One process per (strategy, failpoint): each dies once. */
 const doomed = new Map<string, FunctionProcess>();
 let pubsub: PubSub;
+let subscription: Subscription;
 const outcomes: { rotationId: string; secret: string }[] = [];
 
 beforeAll(async () => {
@@ -43,6 +44,7 @@ beforeAll(async () => {
   pubsub = new PubSub({ projectId: PROJECT });
   const [topic] = await pubsub.createTopic(TOPIC);
   const [sub] = await topic.createSubscription(`${TOPIC}-reader`);
+  subscription = sub;
   sub.on('message', (m) => {
     outcomes.push(RotationOutcomeSchema.parse(JSON.parse(m.data.toString())));
     m.ack();
@@ -75,6 +77,7 @@ beforeAll(async () => {
 afterAll(async () => {
   const all = [healthy, ...doomed.values()].filter(Boolean);
   await Promise.all(all.map((p) => p.stop()));
+  await subscription.close();
   await pubsub.close();
   h.assertNoPasswordInLogs(all.flatMap((p) => p.output));
   await h.stop();

@@ -58,7 +58,7 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
   const sink = memorySink();
   const passwords = new Set<string>();
   // The store and the logger get no shared redactor: the log scan must see a leak, not a mask.
-  const store: SecretStore = secretStoreFromEnv(undefined, env);
+  const store = secretStoreFromEnv(undefined, env);
   const published: Published[] = [];
   // Every payload the rotator adds, per secret: tests read credentials even after the rotator
   // disabled their version, and the log scan knows every password.
@@ -215,6 +215,7 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
     snapshot,
     assertNoPasswordInLogs,
     async stop() {
+      await store.close();
       await client.close();
       await emulator.stop();
     },
