@@ -90,7 +90,7 @@ export interface LocalStack {
   pubsub: { kind: PubSubHandle['kind']; reason: string };
   database: Pick<LocalDatabase, 'engine' | 'source' | 'host' | 'port'>;
   workspace: FakeWorkspace;
-  functions: { target: string; url: string }[];
+  functions: { target: string; url: string; pid: number }[];
   stateFile: string;
   demo?: DemoSeed;
   /** Every TCP port the stack listens on (to check that stop() freed them). */
@@ -347,7 +347,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         port: database.port,
       },
       workspace,
-      functions: functions.map((f) => ({ target: f.target, url: f.url })),
+      functions: functions.map((f) => ({ target: f.target, url: f.url, pid: f.pid })),
       stateFile,
       ...(demo ? { demo } : {}),
       ports,

@@ -1,0 +1,143 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type LocalStack, startLocalStack } from '../../../local/local-stack';
+import { readRefreshRecord } from '../../../shared/rotation/refresh-record';
+import { readHistory } from '../../../shared/rotation/state';
+import { createSecretManagerClient } from '../../../shared/secrets/client';
+import { createGcpSecretStore } from '../../../shared/secrets/secret-store';
+
+/**
+ * `npm start` as a program: the whole stack starts (fresh state folder, free ports, its own
+ * throwaway PostgreSQL and Pub/Sub), the demo secret rotates on its schedule through the real
+ * functions-framework processes, its Databricks consumer is refreshed, and stop() leaves nothing
+ * listening and no function process alive.
+ */
+jest.setTimeout(60_000);
+
+let stateDir: string;
+let stack: LocalStack | undefined;
+const printed: string[] = [];
+
+const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function waitFor<T>(fn: () => Promise<T | undefined>, ms: number): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+beforeAll(async () => {
+  stateDir = await mkdtemp(path.join(tmpdir(), 'gsm-local-stack-'));
+});
+
+afterAll(async () => {
+  await stack?.stop().catch(() => undefined);
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+it('starts, rotates the demo secret on schedule, refreshes its consumer, and stops cleanly', async () => {
+  // Prepare
+  stack = await startLocalStack({
+    stateDir,
+    portBase: 0,
+    periodMs: 60_000,
+    firstRotationMs: 1_000,
+    graceMs: 1_000,
+    tickMs: 1_000,
+    print: (line) => printed.push(line),
+  });
+  const demo = stack.demo;
+  expect(demo).toMatchObject({
+    created: true,
+    secret: 'projects/gsm-rotator-local/secrets/demo-db',
+  });
+  const client = createSecretManagerClient({ env: stack.env });
+  const store = createGcpSecretStore({ clientFor: () => client });
+  const secret = demo?.secret as string;
+
+  // Act: nothing but time; the emulator's rotation schedule starts the rotation.
+  const history = await waitFor(async () => {
+    const h = readHistory((await store.getSecret(secret)).annotations);
+    return h.length > 0 ? h : undefined;
+  }, 30_000);
+  const record = await waitFor(
+    async () => readRefreshRecord((await store.getSecret(secret)).annotations),
+    15_000,
+  );
+
+  // Assess
+  expect(history[0]).toMatchObject({
+    outcome: 'succeeded',
+    trigger: 'schedule',
+    fromVersion: 1,
+    toVersion: 2,
+  });
+  expect(record).toMatchObject({
+    version: 2,
+    targets: [{ id: 'job:4242', kind: 'job', status: 'done' }],
+  });
+  // The continuous job was restarted: its first run was cancelled, and a new one runs.
+  const jobs = stack.workspace.jobs;
+  const runs = await waitFor(async () => {
+    const all = jobs.runsOf(4242);
+    return all.some((r) => r.result_state === 'CANCELED') && jobs.activeRunsOf(4242).length === 1
+      ? all
+      : undefined;
+  }, 5_000);
+  expect(runs.length).toBeGreaterThanOrEqual(2);
+  // The readable lines show the rotation and the refresh, and the functions really ran.
+  expect(printed.some((l) => /rotateSecret\s+rotation\.completed\s+demo-db/.test(l))).toBe(true);
+  expect(printed.some((l) => /refreshConsumers\s+refresh\.completed\s+demo-db/.test(l))).toBe(true);
+  // No value: the demo's passwords never reach the screen.
+  const versions = await store.listVersions(secret);
+  for (const v of versions.filter((x) => x.state === 'ENABLED')) {
+    const { password } = JSON.parse(await store.accessVersion(secret, v.number)) as {
+      password: string;
+    };
+    expect(printed.join('\n')).not.toContain(password);
+  }
+  await client.close();
+
+  const ports = [...stack.ports];
+  const pids = stack.functions.map((f) => f.pid);
+  await stack.stop();
+  stack = undefined;
+  for (const port of ports) await expect(listening(port)).resolves.toBe(false);
+  for (const pid of pids) expect(alive(pid)).toBe(false);
+});
+
+it('refuses database settings it cannot use, saying what to set, without echoing the password', async () => {
+  const attempts = [
+    'ftp://admin:Hunter2-secret@127.0.0.1/db',
+    'postgres://admin@127.0.0.1:1/db',
+    'postgres://admin:Hunter2-secret@127.0.0.1:1/db',
+  ];
+  for (const databaseUrl of attempts) {
+    const started = startLocalStack({ stateDir, databaseUrl, seed: false });
+    await expect(started).rejects.toThrow(/ROTATOR_LOCAL_DATABASE_URL/);
+    await expect(started).rejects.not.toThrow(/Hunter2/);
+  }
+});
