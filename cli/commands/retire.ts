@@ -76,7 +76,7 @@ export async function runRetireDryRun(
     ctx.out.document({ dryRun: true, ok, secrets: previews });
   } else if (previews.length === 0) {
     ctx.out.line(
-      `no managed secrets (label ${MANAGED_FILTER}) in ${parentsOf(ctx.scope).join(', ')}`,
+      `no managed secrets (filter ${MANAGED_FILTER}) in ${parentsOf(ctx.scope).join(', ')}`,
     );
   } else {
     ctx.out.line('dry run: what the next retire tick would do (nothing is changed)');

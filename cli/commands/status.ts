@@ -139,7 +139,7 @@ export async function runStatus(
     ctx.out.document({ ok, secrets: statuses });
   } else if (statuses.length === 0) {
     ctx.out.line(
-      `no managed secrets (label ${MANAGED_FILTER}) in ${parentsOf(ctx.scope).join(', ')}`,
+      `no managed secrets (filter ${MANAGED_FILTER}) in ${parentsOf(ctx.scope).join(', ')}`,
     );
   } else {
     printTable(ctx, statuses);
