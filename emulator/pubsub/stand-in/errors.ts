@@ -15,6 +15,7 @@ export const notFound = (message: string) => new PubSubError(status.NOT_FOUND, m
 export const alreadyExists = (message: string) => new PubSubError(status.ALREADY_EXISTS, message);
 export const invalidArgument = (message: string) =>
   new PubSubError(status.INVALID_ARGUMENT, message);
+export const outOfRange = (message: string) => new PubSubError(status.OUT_OF_RANGE, message);
 /** A real Pub/Sub feature the stand-in does not model: refuse loudly rather than diverge quietly. */
 export const unsupported = (feature: string) =>
   new PubSubError(status.UNIMPLEMENTED, `${feature} is not supported by the in-process stand-in`);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { durationToMs, msToDuration } from './duration';
-import { invalidArgument, notFound, unsupported } from './errors';
+import { invalidArgument, notFound, outOfRange, unsupported } from './errors';
 import type { DeliverySettings, StoredSubscription } from './model';
 import { parseSubscriptionName, parseTopicName } from './names';
 
@@ -110,13 +110,14 @@ export function resolveSubscription(
     const deadLetterTopic = parseTopicName(req.deadLetterPolicy.deadLetterTopic).name;
     if (!topicExists(deadLetterTopic)) throw notFound('Dead letter topic not found');
     const max = req.deadLetterPolicy.maxDeliveryAttempts || DEFAULT_MAX_DELIVERY_ATTEMPTS;
+    // OUT_OF_RANGE with these words, as the official emulator answers.
     if (max < 5) {
-      throw invalidArgument(
+      throw outOfRange(
         `The value for max_delivery_attempts is too small. You passed ${max} in the request, but the minimum value is 5.`,
       );
     }
     if (max > 100) {
-      throw invalidArgument(
+      throw outOfRange(
         `The value for max_delivery_attempts is too large. You passed ${max} in the request, but the maximum value is 100.`,
       );
     }

@@ -129,6 +129,39 @@ export function describePubSubScenarios(
       await expect(topic.getMetadata()).rejects.toMatchObject({ code: 5 });
     });
 
+    test(`[${label}] refusals carry the same gRPC codes`, async () => {
+      const topicId = uniqueName('codes');
+      const [topic] = await client.createTopic(topicId);
+      await expect(client.createTopic('ab')).rejects.toMatchObject({ code: 3 });
+      const subId = uniqueName('codes-sub');
+      const [sub] = await topic.createSubscription(subId);
+      await expect(topic.createSubscription(subId)).rejects.toMatchObject({ code: 6 });
+      await expect(client.subscription(uniqueName('nope')).getMetadata()).rejects.toMatchObject({
+        code: 5,
+      });
+      await expect(
+        topic.createSubscription(uniqueName('codes-dlq'), {
+          deadLetterPolicy: { deadLetterTopic: topic.name, maxDeliveryAttempts: 2 },
+        }),
+      ).rejects.toMatchObject({
+        code: 11,
+        details:
+          'The value for max_delivery_attempts is too small. You passed 2 in the request, but the minimum value is 5.',
+      });
+      await expect(
+        subscriber.acknowledge({ subscription: sub.name, ackIds: ['garbage'] }),
+      ).rejects.toMatchObject({ code: 3 });
+      // A subscription only sees messages published after it exists.
+      await topic.publishMessage({ data: Buffer.from('early') });
+      const [late] = await topic.createSubscription(uniqueName('codes-late'));
+      const [none] = await subscriber.pull({
+        subscription: late.name,
+        maxMessages: 10,
+        returnImmediately: true,
+      });
+      expect(none.receivedMessages ?? []).toHaveLength(0);
+    });
+
     test(`[${label}] StreamingPull: subscription.on('message') receives every message once`, async () => {
       const [topic] = await client.createTopic(uniqueName('stream'));
       const [sub] = await topic.createSubscription(uniqueName('stream-sub'));

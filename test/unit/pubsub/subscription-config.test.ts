@@ -52,7 +52,7 @@ describe('resolveSubscription', () => {
         ),
       ),
     ).toEqual({
-      code: status.INVALID_ARGUMENT,
+      code: status.OUT_OF_RANGE,
       message:
         'The value for max_delivery_attempts is too small. You passed 2 in the request, but the minimum value is 5.',
     });
