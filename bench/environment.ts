@@ -1,0 +1,162 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { PubSub } from '@google-cloud/pubsub';
+import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
+import { type PubSubHandle, startPubSub } from '../emulator/pubsub/start';
+import { type SecretManagerEmulator, startSecretManagerEmulator } from '../emulator/secret-manager';
+import { makeRotateSecret } from '../functions/rotate-secret';
+import { systemClock } from '../shared/clock';
+import { CONFIG_KEYS, MANAGED_LABEL } from '../shared/config/annotations';
+import type { StrategyName } from '../shared/config/rotation-config';
+import { engineFor } from '../shared/engines/registry';
+import { createLogger } from '../shared/logging/logger';
+import { Redactor } from '../shared/logging/redactor';
+import { createPubSubPublish } from '../shared/messaging/publisher';
+import type { RotatorDeps } from '../shared/rotation/context';
+import { secretStoreFromEnv } from '../shared/runtime/deps';
+import { createSecretManagerClient } from '../shared/secrets/client';
+import type { SecretStore } from '../shared/secrets/secret-store';
+import { onDemandRequest, pubsubCloudEvent } from '../test/fixtures/events';
+import {
+  adminPayload,
+  createLogin,
+  type FixtureEngine,
+  type LoginFixture,
+  loginPayload,
+} from '../test/support/db-fixtures';
+import { type MariadbServer, startMariadb } from '../test/support/mariadb-server';
+import { type PostgresServer, startPostgres } from '../test/support/postgres-server';
+
+export const PROJECT = 'bench-project';
+export const ROTATION_EVENTS = `projects/${PROJECT}/topics/rotation-events`;
+const SECRET_EVENTS = `projects/${PROJECT}/topics/secret-events`;
+
+export interface BenchSecret {
+  name: string;
+  engine: FixtureEngine;
+  strategy: StrategyName;
+  fixture: LoginFixture;
+}
+
+/**
+ * What every measurement runs against, started once: a throwaway PostgreSQL (scram-sha-256), the
+ * Secret Manager emulator through the official client, Pub/Sub (the official emulator when
+ * installed), and the real rotation code with production-shaped dependencies. MariaDB starts on
+ * first use (only the zero-downtime runs need it).
+ */
+export interface BenchEnvironment {
+  postgres: PostgresServer;
+  mariadb(): Promise<MariadbServer>;
+  sm: SecretManagerEmulator;
+  pubsub: PubSubHandle;
+  client: SecretManagerServiceClient;
+  store: SecretStore;
+  deps: RotatorDeps;
+  /** The deployed rotateSecret handler (functions/rotate-secret.ts) with `deps`. */
+  rotateSecret: (event: unknown) => Promise<void>;
+  createManagedSecret(engine: FixtureEngine, strategy: StrategyName): Promise<BenchSecret>;
+  /** An on-demand rotation request as Eventarc delivers it. */
+  rotationEvent(secret: string): Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+export async function startBenchEnvironment(): Promise<BenchEnvironment> {
+  const [postgres, pubsub] = await Promise.all([startPostgres(), startPubSub()]);
+  let maria: Promise<MariadbServer> | undefined;
+  const sm = await startSecretManagerEmulator();
+  const env = { SECRET_MANAGER_EMULATOR_HOST: sm.address };
+  const client = createSecretManagerClient({ env });
+  const store = secretStoreFromEnv(undefined, env);
+  const pubsubClient = new PubSub({
+    projectId: PROJECT,
+    apiEndpoint: pubsub.host,
+    emulatorMode: true,
+    universeDomain: 'googleapis.com',
+  });
+  for (const topic of [ROTATION_EVENTS, SECRET_EVENTS]) await pubsubClient.createTopic(topic);
+
+  const redactor = new Redactor();
+  // Production logs every line to stdout at INFO; the bench pays the same serialisation, then
+  // drops the line.
+  const logger = createLogger({ redactor, minSeverity: 'INFO', sink: { write: () => {} } });
+  const deps: RotatorDeps = {
+    store,
+    engineFor,
+    publish: createPubSubPublish({ projectId: PROJECT, pubsub: pubsubClient }),
+    clock: systemClock,
+    randomBytes,
+    logger,
+    redactor,
+    newHolderId: () => randomUUID(),
+    settings: {
+      rotationEventsTopic: ROTATION_EVENTS,
+      leaseMs: 600_000,
+      testAttempts: 3,
+      testRetryDelayMs: 1000,
+    },
+  };
+  const adminSecrets = new Map<FixtureEngine, string>();
+  const addVersion = (parent: string, payload: unknown) =>
+    client.addSecretVersion({ parent, payload: { data: Buffer.from(JSON.stringify(payload)) } });
+
+  const mariadb = () => {
+    maria ??= startMariadb();
+    return maria;
+  };
+  const serverFor = async (engine: FixtureEngine) =>
+    engine === 'postgres' ? postgres : await mariadb();
+
+  async function adminSecretFor(engine: FixtureEngine): Promise<string> {
+    const existing = adminSecrets.get(engine);
+    if (existing) return existing;
+    const name = `projects/${PROJECT}/secrets/admin-${engine}`;
+    await client.createSecret({
+      parent: `projects/${PROJECT}`,
+      secretId: `admin-${engine}`,
+      secret: { replication: { automatic: {} } },
+    });
+    await addVersion(name, adminPayload(engine, await serverFor(engine)));
+    adminSecrets.set(engine, name);
+    return name;
+  }
+
+  return {
+    postgres,
+    mariadb,
+    sm,
+    pubsub,
+    client,
+    store,
+    deps,
+    rotateSecret: makeRotateSecret(() => deps),
+    async createManagedSecret(engine, strategy) {
+      const id = `${engine === 'postgres' ? 'p' : 'm'}${randomBytes(4).toString('hex')}`;
+      const fixture = await createLogin(engine, await serverFor(engine), id);
+      const name = `projects/${PROJECT}/secrets/db-${id}`;
+      await client.createSecret({
+        parent: `projects/${PROJECT}`,
+        secretId: `db-${id}`,
+        secret: {
+          replication: { automatic: {} },
+          labels: { [MANAGED_LABEL.key]: MANAGED_LABEL.value },
+          annotations: {
+            [CONFIG_KEYS.engine]: engine,
+            [CONFIG_KEYS.strategy]: strategy,
+            [CONFIG_KEYS.adminSecret]: await adminSecretFor(engine),
+            [CONFIG_KEYS.testQuery]: `SELECT count(*) FROM ${fixture.table}`,
+            [CONFIG_KEYS.gracePeriod]: '1h',
+          },
+        },
+      });
+      await addVersion(name, loginPayload(fixture));
+      return { name, engine, strategy, fixture };
+    },
+    rotationEvent: (secret) =>
+      pubsubCloudEvent(onDemandRequest(secret, { requestedBy: 'bench' }), SECRET_EVENTS),
+    async stop() {
+      await client.close();
+      await pubsubClient.close();
+      await sm.stop();
+      await Promise.allSettled([postgres.stop(), pubsub.stop(), maria?.then((m) => m.stop())]);
+    },
+  };
+}
