@@ -41,7 +41,7 @@ const outcomes: { rotationId: string; secret: string }[] = [];
 
 beforeAll(async () => {
   h = await createRotationHarness();
-  pubsub = new PubSub({ projectId: PROJECT });
+  pubsub = new PubSub({ projectId: PROJECT, emulatorMode: true, universeDomain: 'googleapis.com' });
   const [topic] = await pubsub.createTopic(TOPIC);
   const [sub] = await topic.createSubscription(`${TOPIC}-reader`);
   subscription = sub;

@@ -31,7 +31,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'DEBUG',
     ROTATOR_TEST_RETRY_MS: '50',
   });
-  pubsub = new PubSub({ projectId: PROJECT });
+  pubsub = new PubSub({ projectId: PROJECT, emulatorMode: true, universeDomain: 'googleapis.com' });
   const [topic] = await pubsub.createTopic(OUTCOME_TOPIC);
   [subscription] = await topic.createSubscription(`${OUTCOME_TOPIC}-reader`);
   subscription.on('message', (m) => {
