@@ -125,11 +125,11 @@ function banner(stack: LocalStack): string[] {
     '',
     'Use it from another terminal (paste these lines):',
     ...Object.entries(stack.env).map(([k, v]) => `  export ${k}=${v}`),
-    '  npx ts-node --transpile-only cli/main.ts status',
+    '  npm run -s cli -- status',
     ...(stack.demo
       ? [
-          `  npx ts-node --transpile-only cli/main.ts history ${shortSecret(stack.demo.secret)}`,
-          `  npx ts-node --transpile-only cli/main.ts rotate ${shortSecret(stack.demo.secret)} --wait`,
+          `  npm run -s cli -- history ${shortSecret(stack.demo.secret)}`,
+          `  npm run -s cli -- rotate ${shortSecret(stack.demo.secret)} --wait`,
         ]
       : []),
     '',
