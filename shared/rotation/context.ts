@@ -29,6 +29,8 @@ export interface RotatorSettings {
   testAttempts: number;
   /** Pause between login tests. */
   testRetryDelayMs: number;
+  /** Attempts per rotation where the secret does not set `rotator.max-attempts`. */
+  maxAttempts?: number;
 }
 
 export type Publish = (

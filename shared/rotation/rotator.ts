@@ -26,14 +26,25 @@ export type RotationResult =
   | { action: 'stale' }
   | { action: 'completed' | 'failed'; rotationId: string; version?: number };
 
-/** Read and validate a managed secret's config; a secret without it is not ours to rotate. */
-export function readConfig(snapshot: SecretSnapshot): RotationConfig {
+/**
+ * Read and validate a managed secret's config; a secret without it is not ours to rotate.
+ * `defaults` fill annotations the secret does not set (the deployment's ROTATOR_MAX_ATTEMPTS).
+ */
+export function readConfig(
+  snapshot: SecretSnapshot,
+  defaults: { maxAttempts?: number } = {},
+): RotationConfig {
   if (snapshot.annotations[CONFIG_KEYS.engine] === undefined) {
     throw new PermanentError(
       `secret ${snapshot.name} is not managed by gsm-rotator (no ${CONFIG_KEYS.engine})`,
     );
   }
-  const parsed = RotationConfigSchema.safeParse(snapshot.annotations);
+  const parsed = RotationConfigSchema.safeParse({
+    ...(defaults.maxAttempts === undefined
+      ? {}
+      : { [CONFIG_KEYS.maxAttempts]: String(defaults.maxAttempts) }),
+    ...snapshot.annotations,
+  });
   if (!parsed.success) {
     throw new PermanentError(
       `secret ${snapshot.name} has an invalid rotation config: ${formatConfigIssues(parsed.error)}`,
@@ -61,7 +72,7 @@ export async function handleRotationRequest(
   const log = deps.logger.child({ secret: request.secret });
   for (let round = 1; round <= MAX_CLAIM_ROUNDS; round++) {
     const snapshot = await deps.store.getSecret(request.secret);
-    const config = readConfig(snapshot);
+    const config = readConfig(snapshot, { maxAttempts: deps.settings.maxAttempts });
     const state = readState(snapshot.annotations);
     const decision = decide(state, request, deps.clock.now(), config.maxAttempts);
 

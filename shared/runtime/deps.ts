@@ -115,6 +115,7 @@ export function productionDeps(env: NodeJS.ProcessEnv = process.env): () => Deps
       settings: {
         rotationEventsTopic: runtime.rotationEventsTopic,
         leaseMs: runtime.leaseMs,
+        maxAttempts: runtime.maxAttempts,
         testAttempts: runtime.testAttempts,
         testRetryDelayMs: runtime.testRetryDelayMs,
       },

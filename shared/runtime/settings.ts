@@ -16,6 +16,7 @@ const EnvSchema = z.object({
     .optional(),
   LOG_LEVEL: z.string().optional(),
   ROTATOR_LEASE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+  ROTATOR_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
   ROTATOR_TEST_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   ROTATOR_TEST_RETRY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   ROTATOR_DB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
@@ -29,6 +30,7 @@ export interface Settings {
   rotationEventsTopic: string;
   logLevel: ReturnType<typeof parseSeverity>;
   leaseMs: number;
+  maxAttempts: number;
   testAttempts: number;
   testRetryDelayMs: number;
   dbConcurrency: number;
@@ -63,6 +65,7 @@ export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     rotationEventsTopic: topic,
     logLevel: parseSeverity(e.LOG_LEVEL),
     leaseMs: e.ROTATOR_LEASE_SECONDS * 1000,
+    maxAttempts: e.ROTATOR_MAX_ATTEMPTS,
     testAttempts: e.ROTATOR_TEST_ATTEMPTS,
     testRetryDelayMs: e.ROTATOR_TEST_RETRY_MS,
     dbConcurrency: e.ROTATOR_DB_CONCURRENCY,

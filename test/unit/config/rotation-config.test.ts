@@ -1,5 +1,6 @@
 import { parseDuration } from '../../../shared/config/duration';
 import { formatConfigIssues, RotationConfigSchema } from '../../../shared/config/rotation-config';
+import { readConfig } from '../../../shared/rotation/rotator';
 
 const base = {
   'rotator.engine': 'postgres',
@@ -97,4 +98,31 @@ describe('parseDuration', () => {
   it.each(['', '1w', '-5m', '1.5h', 'h'])('rejects %p', (text) =>
     expect(parseDuration(text)).toBeUndefined(),
   );
+});
+
+describe('readConfig', () => {
+  const snapshot = (annotations: Record<string, string>) => ({
+    name: 'projects/p/secrets/db',
+    etag: '"1"',
+    labels: {},
+    annotations,
+    aliases: {},
+    topics: [],
+  });
+
+  it('takes the deployment default for attempts unless the secret sets its own', () => {
+    expect(readConfig(snapshot(base), { maxAttempts: 7 }).maxAttempts).toBe(7);
+    expect(
+      readConfig(snapshot({ ...base, 'rotator.max-attempts': '2' }), { maxAttempts: 7 })
+        .maxAttempts,
+    ).toBe(2);
+    expect(readConfig(snapshot(base)).maxAttempts).toBe(3);
+  });
+
+  it('refuses a secret without config, and names the broken annotation otherwise', () => {
+    expect(() => readConfig(snapshot({}))).toThrow(/not managed by gsm-rotator/);
+    expect(() => readConfig(snapshot({ ...base, 'rotator.grace-period': 'soon' }))).toThrow(
+      /rotator\.grace-period/,
+    );
+  });
 });
