@@ -45,8 +45,17 @@ export function gitCommit(cwd: string): { sha: string; dirty: boolean } {
   try {
     const sha = git('rev-parse', '--short', 'HEAD');
     const dirty =
-      git('status', '--porcelain', '--', 'functions', 'shared', 'bench', 'emulator', 'local') !==
-      '';
+      git(
+        'status',
+        '--porcelain',
+        '--untracked-files=no',
+        '--',
+        'functions',
+        'shared',
+        'bench',
+        'emulator',
+        'local',
+      ) !== '';
     return { sha, dirty };
   } catch {
     return { sha: 'unknown', dirty: true };
