@@ -101,6 +101,38 @@ describe('rotateSecret through functions-framework', () => {
     },
   );
 
+  it.each([
+    ['postgres', 'alternating-users', true],
+    ['mariadb', 'single-user', false],
+    ['mariadb', 'dual-password', true],
+  ] as const)(
+    '%s %s: the old credential keeps its documented fate (real logins)',
+    async (engine, strategy, oldWorks) => {
+      const secret = await h.createManagedSecret({ engine, strategy });
+      const res = await postCloudEvent(
+        url,
+        pubsubCloudEvent(secretNotification('SECRET_ROTATE', secret.name)),
+      );
+      expect(res.status).toBe(204);
+      await expect(h.versionLogsIn(secret, 2)).resolves.toBe(true);
+      await expect(h.versionLogsIn(secret, 1)).resolves.toBe(oldWorks);
+    },
+  );
+
+  it('the same event delivered 5 times concurrently gives exactly one new version', async () => {
+    const secret = await h.createManagedSecret({ engine: 'postgres', strategy: 'single-user' });
+    const event = pubsubCloudEvent(secretNotification('SECRET_ROTATE', secret.name));
+    const first = await Promise.all(Array.from({ length: 5 }, () => postCloudEvent(url, event)));
+    // One worker rotates; the others are told to come back later (500: Pub/Sub redelivers) or ack.
+    expect(first.map((r) => r.status).filter((s) => s === 204).length).toBeGreaterThanOrEqual(1);
+    for (const r of first) expect([204, 500]).toContain(r.status);
+    // Pub/Sub redelivers what was not acknowledged: now every delivery is acknowledged.
+    const again = await Promise.all(Array.from({ length: 5 }, () => postCloudEvent(url, event)));
+    expect(again.map((r) => r.status)).toEqual([204, 204, 204, 204, 204]);
+    expect((await h.store.listVersions(secret.name)).map((v) => v.number)).toEqual([2, 1]);
+    await expect(h.versionLogsIn(secret, 2)).resolves.toBe(true);
+  });
+
   it('rotates on an on-demand request, and reads Eventarc snake_case-only fields', async () => {
     const secret = await h.createManagedSecret({
       engine: 'mariadb',
