@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { Connector, IpAddressTypes } from '@google-cloud/cloud-sql-connector';
+import type { Connector, IpAddressTypes } from '@google-cloud/cloud-sql-connector';
 
 /**
  * The seam to Cloud SQL: given an instance connection name (`project:region:instance`), the driver
@@ -33,13 +33,20 @@ export interface CloudSqlConnectorOptions {
 export function createCloudSqlConnectorProvider(
   options: CloudSqlConnectorOptions = {},
 ): ConnectorOptionsProvider {
-  const ipType = IpAddressTypes[options.ipType ?? 'PUBLIC'];
-  const create = options.createConnector ?? (() => new Connector());
+  // The connector package (and googleapis under it) is required on first use, not at import:
+  // loading it costs a cold start every function pays, Cloud SQL or not.
+  const connectorModule = () =>
+    require('@google-cloud/cloud-sql-connector') as typeof import('@google-cloud/cloud-sql-connector');
+  const ipType = (options.ipType ?? 'PUBLIC') as keyof typeof IpAddressTypes;
+  const create = options.createConnector ?? (() => new (connectorModule().Connector)());
   let connector: Pick<Connector, 'getOptions'> | undefined;
   return {
     async optionsFor(instanceConnectionName) {
       connector ??= create();
-      const driverOptions = await connector.getOptions({ instanceConnectionName, ipType });
+      const driverOptions = await connector.getOptions({
+        instanceConnectionName,
+        ipType: ipType as IpAddressTypes,
+      });
       return { stream: driverOptions.stream };
     },
   };

@@ -1,8 +1,6 @@
 import type { ConnectorOptionsProvider } from './cloud-sql';
 import { createCloudSqlConnectorProvider } from './cloud-sql';
 import type { DatabaseEngine, EngineName } from './engine';
-import { createMysqlEngine } from './mysql';
-import { createPostgresEngine } from './postgres';
 
 export interface EngineDeps {
   connectTimeoutMs?: number;
@@ -17,11 +15,16 @@ let defaultConnector: ConnectorOptionsProvider | undefined;
 
 function build(name: EngineName, deps: EngineDeps): DatabaseEngine {
   switch (name) {
+    // Each driver is required when its engine is first built: a PostgreSQL rotation never loads
+    // mysql2, and a cold start loads neither.
     case 'postgres':
-      return createPostgresEngine(deps);
+      return (require('./postgres') as typeof import('./postgres')).createPostgresEngine(deps);
     case 'mysql':
     case 'mariadb':
-      return createMysqlEngine({ ...deps, dialect: name });
+      return (require('./mysql') as typeof import('./mysql')).createMysqlEngine({
+        ...deps,
+        dialect: name,
+      });
   }
 }
 
