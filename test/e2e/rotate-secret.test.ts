@@ -155,6 +155,35 @@ describe('rotateSecret through functions-framework', () => {
     await expect(h.versionLogsIn(secret, 2)).resolves.toBe(true);
   });
 
+  it("rotates on a raw Pub/Sub push (the terraform module's direct push trigger)", async () => {
+    // Prepare: the body a push subscription sends, to the path functions-framework reads the
+    // topic from; functions-framework turns it into a messagePublished CloudEvent itself.
+    const secret = await h.createManagedSecret({
+      engine: 'postgres',
+      strategy: 'alternating-users',
+    });
+    const n = secretNotification('SECRET_ROTATE', secret.name);
+    const body = {
+      message: {
+        data: Buffer.from(JSON.stringify(n.data)).toString('base64'),
+        attributes: n.attributes,
+        messageId: '987654321',
+        publishTime: new Date().toISOString(),
+      },
+      subscription: `projects/${PROJECT}/subscriptions/gsm-rotator-rotate-secret-trigger`,
+    };
+    // Act
+    const res = await fetch(`${url}projects/${PROJECT}/topics/secret-events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    // Assess
+    expect(res.status).toBe(204);
+    expect((await h.snapshot(secret)).secret.aliases).toEqual({ current: 2, previous: 1 });
+    await expect(h.versionLogsIn(secret, 2)).resolves.toBe(true);
+  });
+
   it('logs each step in Cloud Logging format with the rotation id label', async () => {
     const secret = await h.createManagedSecret({
       engine: 'postgres',
