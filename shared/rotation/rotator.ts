@@ -99,9 +99,14 @@ export async function handleRotationRequest(
       if (err instanceof ConflictError) continue;
       throw err;
     }
-    return drive(ctx, decision);
+    const result = await drive(ctx, decision);
+    // A rotation taken over from a dead worker started before this request was made: it does not
+    // answer it. Decide again (a new rotation starts), exactly as when this request had found that
+    // rotation busy and come back after it completed.
+    if (request.requestedAt > ctx.record.startedAt) continue;
+    return result;
   }
-  throw new TransientError('could not claim the rotation: the secret kept changing');
+  throw new TransientError('could not finish the rotation: the secret kept changing');
 }
 
 async function claim(

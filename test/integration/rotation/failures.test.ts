@@ -344,6 +344,36 @@ describe('a database that goes away', () => {
   });
 });
 
+describe('a newer request meets an abandoned rotation', () => {
+  it('finishes the abandoned rotation, then rotates for the newer request', async () => {
+    // Prepare: a rotation left mid-way (its announce failed and its lease was released).
+    const secret = await h.createManagedSecret({
+      engine: 'postgres',
+      strategy: 'alternating-users',
+    });
+    const failing: RotatorDeps = {
+      ...h.deps,
+      publish: async () => {
+        throw new TransientError('pubsub down');
+      },
+    };
+    await expect(handleRotationRequest(requestFor(secret), failing)).rejects.toBeInstanceOf(
+      TransientError,
+    );
+    // Act: an on-demand request made after that rotation started.
+    const result = await handleRotationRequest(requestFor(secret, Date.now() + 5), h.deps);
+    // Assess: both rotations are complete; the newer one produced version 3.
+    expect(result).toMatchObject({ action: 'completed', version: 3 });
+    const s = await h.snapshot(secret);
+    expect(s.secret.aliases).toEqual({ current: 3, previous: 2 });
+    expect(s.history.map((e) => [e.fromVersion, e.toVersion])).toEqual([
+      [2, 3],
+      [1, 2],
+    ]);
+    await expect(h.versionLogsIn(secret, 3)).resolves.toBe(true);
+  });
+});
+
 describe('announce', () => {
   it('a failed publish is retried on redelivery; the outcome is published once', async () => {
     let failPublish = true;
