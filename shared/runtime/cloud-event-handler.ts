@@ -37,7 +37,11 @@ export function withErrorBoundary(
         eventId,
         error,
       });
-      throw err;
+      // functions-framework prints whatever is thrown to stderr before answering 500; our
+      // WARNING above already tells the story, so hand it one short line, not a stack trace.
+      const retry = new Error(`redelivery requested: ${error.message}`);
+      retry.stack = retry.message;
+      throw retry;
     }
   };
 }
