@@ -1,4 +1,5 @@
 import { SecretNameSchema } from '../shared/config/rotation-config';
+import { secretParents } from '../shared/secrets/parents';
 import { usageError } from './exit-codes';
 
 /**
@@ -45,11 +46,7 @@ export function requireProject(scope: Scope): string {
 
 /** The parents that hold the scope's secrets: the project, then each location. */
 export function parentsOf(scope: Scope): string[] {
-  const project = requireProject(scope);
-  return [
-    `projects/${project}`,
-    ...scope.locations.map((l) => `projects/${project}/locations/${l}`),
-  ];
+  return secretParents(requireProject(scope), scope.locations);
 }
 
 /**

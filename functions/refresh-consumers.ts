@@ -1,7 +1,7 @@
 import { ALIASES, STATE_KEYS } from '../shared/config/annotations';
 import { refreshConsumers, type TargetResult } from '../shared/consumers/refresh';
 import { DatabricksConsumersSchema, targetId } from '../shared/consumers/targets';
-import { ConflictError, PermanentError, TransientError } from '../shared/errors';
+import { PermanentError, TransientError } from '../shared/errors';
 import { decodePubSubEvent, InvalidEventError } from '../shared/events/pubsub-cloud-event';
 import { RotationOutcomeSchema } from '../shared/events/rotation-outcome';
 import type { Logger } from '../shared/logging/logger';
@@ -9,6 +9,7 @@ import { type RefreshRecord, readRefreshRecord } from '../shared/rotation/refres
 import { readConfig } from '../shared/rotation/rotator';
 import { withErrorBoundary } from '../shared/runtime/cloud-event-handler';
 import type { Deps } from '../shared/runtime/deps';
+import { updateWithRetry } from '../shared/secrets/update-with-retry';
 import { formatIssues } from '../shared/zod-issues';
 
 type RefreshFunctionDeps = Pick<
@@ -131,23 +132,17 @@ async function writeRecord(
   record: RefreshRecord,
   log: Logger,
 ) {
-  for (let attempt = 1; ; attempt++) {
-    const snapshot = await deps.store.getSecret(secret);
+  await updateWithRetry(deps.store, secret, (snapshot) => {
     const existing = readRefreshRecord(snapshot.annotations);
     // A newer rotation's record is never overwritten by an older one.
     if (existing && existing.version > record.version) {
       log.info('a newer refresh record exists: keeping it', { event: 'refresh.superseded' });
-      return;
+      return undefined;
     }
-    try {
-      await deps.store.updateSecret(snapshot, {
-        annotations: { ...snapshot.annotations, [STATE_KEYS.refresh]: JSON.stringify(record) },
-      });
-      return;
-    } catch (err) {
-      if (!(err instanceof ConflictError) || attempt >= 5) throw err;
-    }
-  }
+    return {
+      annotations: { ...snapshot.annotations, [STATE_KEYS.refresh]: JSON.stringify(record) },
+    };
+  });
 }
 
 function logSummary(log: Logger, results: TargetResult[]) {

@@ -5,16 +5,12 @@ import { decodePubSubEvent } from '../shared/events/pubsub-cloud-event';
 import { retireSecret } from '../shared/retirement/retire-secret';
 import { withErrorBoundary } from '../shared/runtime/cloud-event-handler';
 import type { Deps } from '../shared/runtime/deps';
+import { secretParents } from '../shared/secrets/parents';
 
 type RetireFunctionDeps = Pick<
   Deps,
   'store' | 'engineFor' | 'clock' | 'logger' | 'newHolderId' | 'runtime'
 >;
-
-/** Where managed secrets live: the project's global secrets, plus the configured regions. */
-export function secretParents(projectId: string, locations: string[]): string[] {
-  return [`projects/${projectId}`, ...locations.map((l) => `projects/${projectId}/locations/${l}`)];
-}
 
 /**
  * retireVersions: on the retire-tick topic (Cloud Scheduler). Lists the managed secrets by label,

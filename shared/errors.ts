@@ -47,9 +47,6 @@ export class ConflictError extends TransientError {
 
 export const isPermanent = (err: unknown): err is PermanentError => err instanceof PermanentError;
 
-/** Anything we did not classify is treated as transient: redelivery is bounded, a lost event is not. */
-export const isTransient = (err: unknown): boolean => !isPermanent(err);
-
 /** A short, value-free description of any thrown thing, for log lines. */
 export function describeError(err: unknown): { name: string; message: string; code?: string } {
   if (err instanceof Error) {

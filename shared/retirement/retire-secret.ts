@@ -13,6 +13,7 @@ import { parsePayload } from '../rotation/steps';
 import { STRATEGY_IMPLS } from '../rotation/strategies';
 import { credentialOf, endpointOf } from '../secrets/payload';
 import type { SecretSnapshot, SecretStore, VersionInfo } from '../secrets/secret-store';
+import { updateWithRetry } from '../secrets/update-with-retry';
 import { checkOverdue } from './overdue';
 import { planRetirement, type RetirePlan } from './plan';
 
@@ -167,29 +168,27 @@ async function retirePrevious(
   await deps.store.disableVersion(claimed.name, version, etag);
 
   // Drop the alias (a disabled version cannot be read through it) and record the retirement.
-  for (let attempt = 1; ; attempt++) {
-    const fresh = attempt === 1 ? claimed : await deps.store.getSecret(claimed.name);
-    const s = readState(fresh.annotations);
-    const history = readHistory(fresh.annotations).map((h) =>
-      h.fromVersion === version && h.outcome === 'succeeded' && h.retiredAt === undefined
-        ? { ...h, retiredAt: deps.clock.now() }
-        : h,
-    );
-    const { retiring: _released, ...rest } = s;
-    const aliases =
-      fresh.aliases[ALIASES.previous] === version
-        ? applyAliases(fresh.aliases, { remove: [ALIASES.previous] })
-        : fresh.aliases;
-    try {
-      await deps.store.updateSecret(fresh, {
-        annotations: withState(fresh.annotations, rest, history),
-        aliases,
-      });
-      break;
-    } catch (err) {
-      if (!(err instanceof ConflictError) || attempt >= 5) throw err;
-    }
-  }
+  const retiredAt = deps.clock.now();
+  await updateWithRetry(
+    deps.store,
+    claimed.name,
+    (fresh) => {
+      const { retiring: _released, ...state } = readState(fresh.annotations);
+      const history = readHistory(fresh.annotations).map((h) =>
+        h.fromVersion === version && h.outcome === 'succeeded' && h.retiredAt === undefined
+          ? { ...h, retiredAt }
+          : h,
+      );
+      return {
+        annotations: withState(fresh.annotations, state, history),
+        aliases:
+          fresh.aliases[ALIASES.previous] === version
+            ? applyAliases(fresh.aliases, { remove: [ALIASES.previous] })
+            : fresh.aliases,
+      };
+    },
+    claimed,
+  );
   log.notice('previous version retired', {
     event: 'retire.version',
     version,
