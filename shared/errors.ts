@@ -37,6 +37,19 @@ export class TransientError extends RotatorError {
   }
 }
 
+/**
+ * An expected wait, not a fault: another worker holds the secret (a duplicate delivery, a
+ * retirement in progress) or a rule says "not yet" (the grace window). Pub/Sub redelivers as for
+ * any transient failure, but the boundary logs it at INFO, so `severity>=WARNING` in Logs
+ * Explorer keeps meaning that something is wrong. (Temporal's "benign" failure category.)
+ */
+export class RetryLaterError extends TransientError {
+  constructor(message: string, options?: RotatorErrorOptions) {
+    super(message, options);
+    this.name = 'RetryLaterError';
+  }
+}
+
 /** Someone else changed the Secret between our read and our write (etag mismatch). */
 export class ConflictError extends TransientError {
   constructor(message: string, options?: RotatorErrorOptions) {
