@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ENGINE_NAMES } from '../engines/engine';
+import { MAX_TEST_QUERY_LENGTH, testQueryProblem } from '../engines/test-query';
 import { formatIssues } from '../zod-issues';
 import { CONFIG_KEYS } from './annotations';
 import { DurationSchema } from './duration';
@@ -48,7 +49,16 @@ export const RotationConfigSchema = z
       .optional(),
     [CONFIG_KEYS.gracePeriod]: DurationSchema.prefault('24h'),
     [CONFIG_KEYS.maxGracePeriod]: DurationSchema.optional(),
-    [CONFIG_KEYS.testQuery]: z.string().min(1).max(1000).optional(),
+    /** One read statement (shared/engines/test-query.ts); anything else is refused here. */
+    [CONFIG_KEYS.testQuery]: z
+      .string()
+      .min(1)
+      .max(MAX_TEST_QUERY_LENGTH)
+      .superRefine((text, ctx) => {
+        const problem = testQueryProblem(text);
+        if (problem) ctx.addIssue({ code: 'custom', message: `not a single read statement: ${problem}` });
+      })
+      .optional(),
     [CONFIG_KEYS.passwordLength]: intString(16, 128).prefault('32'),
     [CONFIG_KEYS.passwordExclude]: z.string().max(64).default(''),
     [CONFIG_KEYS.maxAttempts]: intString(1, 20).prefault('3'),

@@ -48,19 +48,3 @@ export function validatePassword(value: unknown): string {
   }
   return parsed.data;
 }
-
-/**
- * The test query comes from configuration: one statement, bounded. It runs in a read-only
- * transaction (see the engines) so a careless query cannot change data.
- */
-const testQuerySchema = z.string().trim().min(1).max(10_000);
-
-export function validateTestQuery(value: unknown): string {
-  const parsed = testQuerySchema.safeParse(value);
-  if (!parsed.success) {
-    throw new PermanentError('invalid test query: expected 1-10000 characters', {
-      context: { type: typeof value },
-    });
-  }
-  return parsed.data;
-}

@@ -9,8 +9,8 @@ import {
   withTimeout,
 } from './driver-errors';
 import { type ResolvedEndpoint, resolveEndpoint } from './endpoint';
-import type { AdminSession, Credential, DatabaseEngine, Endpoint, LoginResult } from './engine';
-import { validatePassword, validateTestQuery } from './identifiers';
+import type { AdminSession, Credential, DatabaseEngine, Endpoint } from './engine';
+import { validatePassword } from './identifiers';
 import {
   type Account,
   accountLockSql,
@@ -33,6 +33,7 @@ import {
   validateHost,
   validateUsername,
 } from './mysql-sql';
+import { type LoginVerbs, tryLoginWith } from './try-login';
 
 /** The part of a mysql2 promise connection the engine uses: a seam for unit tests. */
 export interface MysqlConnectionLike {
@@ -57,7 +58,6 @@ export interface MysqlEngineDeps {
 }
 
 const DEFAULT_PORT = 3306;
-const DEFAULT_TEST_QUERY = 'SELECT 1';
 
 // ER_ACCESS_DENIED_ERROR, ER_ACCESS_DENIED_NO_PASSWORD_ERROR, and the locked-account errors
 // (MySQL ER_ACCOUNT_HAS_BEEN_LOCKED 3118, MariaDB's 4151, which mysql2 names after another error).
@@ -183,25 +183,22 @@ export function createMysqlEngine(deps: MysqlEngineDeps): DatabaseEngine {
     return { ok: true, conn };
   }
 
-  async function tryLogin(
-    endpoint: Endpoint,
-    credential: Credential,
-    testQuery?: string,
-  ): Promise<LoginResult> {
-    const sql = testQuery === undefined ? DEFAULT_TEST_QUERY : validateTestQuery(testQuery);
-    const connected = await connect(endpoint, credential);
-    if (!connected.ok) return { ok: false, reason: 'rejected' };
-    const { conn } = connected;
-    try {
-      // Read-only, rolled back: the test query cannot change rows.
+  const loginVerbs: LoginVerbs<MysqlConnectionLike> = {
+    async connect(endpoint, credential) {
+      const connected = await connect(endpoint, credential);
+      return connected.ok ? { ok: true, session: connected.conn } : { ok: false };
+    },
+    async runTestQuery(conn, sql) {
+      // The session, not only the transaction, is read-only: DDL and account statements commit
+      // the open transaction implicitly, and the next one is still read-only, so the server
+      // refuses them (ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION) instead of running them.
+      await query(conn, 'test query', 'SET SESSION TRANSACTION READ ONLY');
       await query(conn, 'test query', 'START TRANSACTION READ ONLY');
       await query(conn, 'test query', sql);
       await query(conn, 'test query', 'ROLLBACK');
-      return { ok: true };
-    } finally {
-      await conn.end().catch(() => {});
-    }
-  }
+    },
+    close: (conn) => conn.end().catch(() => {}),
+  };
 
   function session(conn: MysqlConnectionLike, sessionUser: string): AdminSession {
     const run = (action: string, sql: string, values?: unknown[]) =>
@@ -311,7 +308,8 @@ export function createMysqlEngine(deps: MysqlEngineDeps): DatabaseEngine {
     // MySQL 8.0.14+ (RETAIN CURRENT PASSWORD); MariaDB 10.4+ (authentication alternatives).
     supportsDualPassword: true,
     maxUsernameLength: MAX_USERNAME_LENGTH[dialect],
-    tryLogin,
+    tryLogin: (endpoint, credential, testQuery) =>
+      tryLoginWith(loginVerbs, endpoint, credential, testQuery),
     async withSession(endpoint, credential, fn) {
       const connected = await connect(endpoint, credential);
       if (!connected.ok) {

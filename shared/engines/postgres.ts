@@ -10,8 +10,8 @@ import {
   withTimeout,
 } from './driver-errors';
 import { type ResolvedEndpoint, resolveEndpoint } from './endpoint';
-import type { AdminSession, Credential, DatabaseEngine, Endpoint, LoginResult } from './engine';
-import { validatePassword, validateTestQuery } from './identifiers';
+import type { AdminSession, Credential, DatabaseEngine, Endpoint } from './engine';
+import { validatePassword } from './identifiers';
 import { type RandomBytes, scramSha256Verifier } from './postgres-scram';
 import {
   alterRoleLoginSql,
@@ -27,6 +27,7 @@ import {
   roleSettingSql,
   validateRoleName,
 } from './postgres-sql';
+import { type LoginVerbs, tryLoginWith } from './try-login';
 
 /** The part of pg.Client the engine uses: a seam for unit tests of connection setup. */
 export interface PgClientLike {
@@ -52,7 +53,6 @@ export interface PostgresEngineDeps {
 
 const ENGINE = 'postgres';
 const DEFAULT_PORT = 5432;
-const DEFAULT_TEST_QUERY = 'SELECT 1';
 
 // 28P01 invalid_password; 28000 invalid_authorization_specification (NOLOGIN role, unknown role
 // under some poolers, RDS Proxy's answer to a bad password).
@@ -150,32 +150,28 @@ export function createPostgresEngine(deps: PostgresEngineDeps = {}): DatabaseEng
     }
   }
 
-  async function tryLogin(
-    endpoint: Endpoint,
-    credential: Credential,
-    testQuery?: string,
-  ): Promise<LoginResult> {
-    const query = testQuery === undefined ? DEFAULT_TEST_QUERY : validateTestQuery(testQuery);
-    const connected = await connect(endpoint, credential);
-    if (!connected.ok) return { ok: false, reason: 'rejected' };
-    const { client } = connected;
-    try {
-      // Read-only, rolled back: a test query cannot change data. The extended protocol refuses
-      // more than one statement, so `SELECT 1; DROP …` fails instead of running twice.
-      await client.query('BEGIN READ ONLY');
-      const single: QueryConfig & { queryMode: 'extended' } = {
-        text: query,
-        queryMode: 'extended',
-      };
-      await client.query(single);
-      await client.query('ROLLBACK');
-      return { ok: true };
-    } catch (err) {
-      throw driverFailure(ENGINE, 'test query', err, classifyPg(err));
-    } finally {
-      await client.end().catch(() => {});
-    }
-  }
+  const loginVerbs: LoginVerbs<PgClientLike> = {
+    async connect(endpoint, credential) {
+      const connected = await connect(endpoint, credential);
+      return connected.ok ? { ok: true, session: connected.client } : { ok: false };
+    },
+    async runTestQuery(client, query) {
+      try {
+        // A read-only transaction, rolled back: PostgreSQL refuses every write in it, DDL and
+        // role changes included. The extended protocol refuses more than one statement.
+        await client.query('BEGIN READ ONLY');
+        const single: QueryConfig & { queryMode: 'extended' } = {
+          text: query,
+          queryMode: 'extended',
+        };
+        await client.query(single);
+        await client.query('ROLLBACK');
+      } catch (err) {
+        throw driverFailure(ENGINE, 'test query', err, classifyPg(err));
+      }
+    },
+    close: (client) => client.end().catch(() => {}),
+  };
 
   function session(client: PgClientLike): AdminSession {
     const run = async <R extends QueryResultRow>(
@@ -273,7 +269,8 @@ export function createPostgresEngine(deps: PostgresEngineDeps = {}): DatabaseEng
     name: 'postgres',
     supportsDualPassword: false,
     maxUsernameLength: PG_MAX_IDENTIFIER_LENGTH,
-    tryLogin,
+    tryLogin: (endpoint, credential, testQuery) =>
+      tryLoginWith(loginVerbs, endpoint, credential, testQuery),
     async withSession(endpoint, credential, fn) {
       const connected = await connect(endpoint, credential);
       if (!connected.ok) {

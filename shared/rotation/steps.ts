@@ -25,6 +25,11 @@ import type { StepName } from './state';
  */
 export type Step = (ctx: RotationContext) => Promise<StateChange>;
 
+/**
+ * Validate a version's JSON and return it as read: the schema checks, it never rewrites, so the
+ * object keeps every field's type and order and a new version built from it (`{ ...base,
+ * username, password }`) copies them unchanged.
+ */
 export function parsePayload(data: string, what: string): DatabasePayload {
   let json: unknown;
   try {
@@ -38,7 +43,8 @@ export function parsePayload(data: string, what: string): DatabasePayload {
       `${what} is not a valid database payload: ${formatIssues(parsed.error)}`,
     );
   }
-  return parsed.data;
+  // The input, not parsed.data: zod's output lists the schema's keys first.
+  return json as DatabasePayload;
 }
 
 /** The pending version's payload, read by number (strongly consistent) and cached. */

@@ -7,11 +7,25 @@ import { IDENTIFIER_PATTERN } from '../engines/identifiers';
  * are kept (a JDBC URL without the password, an sslmode…) and copied to each new version; only
  * `username` and `password` change. Never put the password into another field: it would survive
  * rotation.
+ *
+ * The schema validates and never transforms (no coercion, no defaults, no trimming): a payload is
+ * used as it was read (see `parsePayload` in shared/rotation/steps.ts), so every field the rotator
+ * does not own keeps its JSON type, value and position in the next version (a `"5432"` string port
+ * stays a string).
  */
 export const DatabasePayloadSchema = z
   .object({
     host: z.string().min(1).max(255).optional(),
-    port: z.coerce.number().int().min(1).max(65535).optional(),
+    // A number, or a string of digits (consumers that read the port as text): kept as given.
+    port: z
+      .union([
+        z.number().int().min(1).max(65535),
+        z
+          .string()
+          .regex(/^[1-9][0-9]{0,4}$/, 'a port number')
+          .refine((t) => Number(t) <= 65535, 'a port number'),
+      ])
+      .optional(),
     cloudSqlInstance: z
       .string()
       .regex(
@@ -33,11 +47,16 @@ export const DatabasePayloadSchema = z
 
 export type DatabasePayload = z.output<typeof DatabasePayloadSchema>;
 
+/** The port as a number, whichever JSON type the payload gives it (undefined: the default). */
+export const portOf = (p: DatabasePayload): number | undefined =>
+  p.port === undefined ? undefined : Number(p.port);
+
 export function endpointOf(p: DatabasePayload): Endpoint {
+  const port = portOf(p);
   return {
     database: p.database,
     ...(p.host === undefined ? {} : { host: p.host }),
-    ...(p.port === undefined ? {} : { port: p.port }),
+    ...(port === undefined ? {} : { port }),
     ...(p.cloudSqlInstance === undefined ? {} : { cloudSqlInstance: p.cloudSqlInstance }),
     ...(p.ssl === undefined ? {} : { ssl: p.ssl }),
   };
@@ -51,5 +70,5 @@ export const credentialOf = (p: DatabasePayload): Credential => ({
 export function sameServer(a: DatabasePayload, b: DatabasePayload): boolean {
   return a.cloudSqlInstance !== undefined
     ? a.cloudSqlInstance === b.cloudSqlInstance
-    : a.host === b.host && (a.port ?? 0) === (b.port ?? 0);
+    : a.host === b.host && (portOf(a) ?? 0) === (portOf(b) ?? 0);
 }

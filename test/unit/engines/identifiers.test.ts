@@ -1,9 +1,5 @@
 import { resolveEndpoint } from '../../../shared/engines/endpoint';
-import {
-  validateIdentifier,
-  validatePassword,
-  validateTestQuery,
-} from '../../../shared/engines/identifiers';
+import { validateIdentifier, validatePassword } from '../../../shared/engines/identifiers';
 import { MAX_USERNAME_LENGTH, validateUsername } from '../../../shared/engines/mysql-sql';
 import { PG_MAX_IDENTIFIER_LENGTH, validateRoleName } from '../../../shared/engines/postgres-sql';
 import { PermanentError } from '../../../shared/errors';
@@ -75,7 +71,7 @@ describe('validateRoleName (PostgreSQL)', () => {
   });
 });
 
-describe('validatePassword / validateTestQuery', () => {
+describe('validatePassword', () => {
   it('accepts any printable password and refuses empty, NUL or oversized ones without echoing', () => {
     expect(validatePassword(`a'b"c\\d;e$$f`)).toBe(`a'b"c\\d;e$$f`);
     for (const bad of ['', 'abc\0def', 'x'.repeat(1025), 12345]) {
@@ -86,12 +82,6 @@ describe('validatePassword / validateTestQuery', () => {
     } catch (err) {
       expect((err as Error).message).not.toContain('secret');
     }
-  });
-
-  it('bounds the test query', () => {
-    expect(validateTestQuery(' SELECT 1 ')).toBe('SELECT 1');
-    expect(() => validateTestQuery('   ')).toThrow(PermanentError);
-    expect(() => validateTestQuery('x'.repeat(10_001))).toThrow(PermanentError);
   });
 });
 
