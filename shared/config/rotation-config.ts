@@ -56,7 +56,8 @@ export const RotationConfigSchema = z
       .max(MAX_TEST_QUERY_LENGTH)
       .superRefine((text, ctx) => {
         const problem = testQueryProblem(text);
-        if (problem) ctx.addIssue({ code: 'custom', message: `not a single read statement: ${problem}` });
+        if (problem)
+          ctx.addIssue({ code: 'custom', message: `not a single read statement: ${problem}` });
       })
       .optional(),
     [CONFIG_KEYS.passwordLength]: intString(16, 128).prefault('32'),
