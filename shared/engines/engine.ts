@@ -36,12 +36,36 @@ export interface AdminSession {
    * grants and host. Used by alternating-users on first use.
    */
   createLoginLike(username: string, template: string, password: string): Promise<void>;
+  /**
+   * alternating-users, at every rotation that re-uses the other login: give `username` again what
+   * `template` (the current login) has, so grants added to the live login since the last rotation
+   * are not lost. Adds only. PostgreSQL: the template's role memberships, and membership in the
+   * template itself unless that would be circular; MySQL/MariaDB: the template's grants.
+   */
+  syncLoginLike(username: string, template: string): Promise<void>;
+  /**
+   * Privilege parity, checked before promote: the first privilege `reference` has that
+   * `candidate` lacks, as one line of object and privilege names (never a value), or undefined
+   * when `candidate` can do everything `reference` can. PostgreSQL compares effective privileges
+   * (has_*_privilege, ownership through membership, role membership) on the database, its schemas,
+   * tables, views, sequences and functions; MySQL/MariaDB compare SHOW GRANTS (global, database,
+   * table, column and routine privileges, roles, the default role).
+   */
+  privilegeGap(candidate: string, reference: string): Promise<string | undefined>;
+  /**
+   * dual-password: why it cannot rotate `username` here (an authentication plugin the rotator
+   * cannot log in with, a password reuse policy), or undefined. Asked by `check`; `addPassword`
+   * refuses with the same reason before changing anything.
+   */
+  dualPasswordBlocker(username: string): Promise<string | undefined>;
   /** Allow / forbid new logins of a user (alternating-users: the retired login is locked). */
   enableLogin(username: string): Promise<void>;
   disableLogin(username: string): Promise<void>;
   /**
    * dual-password: make `password` valid while `retained` stays valid too
-   * (MySQL 8 RETAIN CURRENT PASSWORD; MariaDB two mysql_native_password alternatives).
+   * (MySQL 8 RETAIN CURRENT PASSWORD; MariaDB two mysql_native_password alternatives, given
+   * with PASSWORD() so that password-validation plugins accept them). Refused, before any change,
+   * when `dualPasswordBlocker` names a reason; a policy refusal says which policy.
    */
   addPassword(username: string, password: string, retained: string): Promise<void>;
   /** dual-password retirement: only `keep` logs in afterwards. */

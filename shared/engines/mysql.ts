@@ -13,6 +13,7 @@ import type { AdminSession, Credential, DatabaseEngine, Endpoint } from './engin
 import { validatePassword } from './identifiers';
 import {
   type Account,
+  AUTH_FACTS_SQL,
   accountLockSql,
   addPasswordSql,
   COUNT_SESSIONS_SQL,
@@ -21,9 +22,12 @@ import {
   DEFAULT_ROLES_SQL,
   discardOtherPasswordsSql,
   dropUserSql,
+  dualPasswordBlocker,
+  grantGap,
   MAX_DATABASE_LENGTH,
   MAX_USERNAME_LENGTH,
   type MysqlDialect,
+  passwordPolicyDescription,
   rewriteGrant,
   SHOW_GRANTS_SQL,
   setDefaultRolesSql,
@@ -58,6 +62,10 @@ export interface MysqlEngineDeps {
 }
 
 const DEFAULT_PORT = 3306;
+
+// ER_CANNOT_USER (MariaDB's answer when a validation plugin refuses), ER_NOT_VALID_PASSWORD (MySQL's
+// validate_password), ER_CREDENTIALS_CONTRADICT_TO_HISTORY: the server's password policy said no.
+const POLICY_REFUSED = new Set([1396, 1819, 3638]);
 
 // ER_ACCESS_DENIED_ERROR, ER_ACCESS_DENIED_NO_PASSWORD_ERROR, and the locked-account errors
 // (MySQL ER_ACCOUNT_HAS_BEEN_LOCKED 3118, MariaDB's 4151, which mysql2 names after another error).
@@ -227,6 +235,22 @@ export function createMysqlEngine(deps: MysqlEngineDeps): DatabaseEngine {
       return { user, host: validateHost(row.host), sslType: String(row.sslType ?? '') };
     }
 
+    /** The template's grants (and, on MySQL, default roles) as statements for `target`. */
+    async function copyGrantStatements(model: Account, target: Account): Promise<string[]> {
+      const grants = await run('read template grants', SHOW_GRANTS_SQL, [model.user, model.host]);
+      const statements = grants.map((row) =>
+        rewriteGrant(String(Object.values(row)[0]), model, target, dialect),
+      );
+      if (dialect === 'mysql') {
+        const roles = await run('read default roles', DEFAULT_ROLES_SQL, [model.user, model.host]);
+        if (roles.length > 0) {
+          const list = roles.map((r) => ({ user: String(r.user), host: String(r.host) }));
+          statements.push(setDefaultRolesSql(dialect, list, target));
+        }
+      }
+      return statements;
+    }
+
     return {
       async setPassword(username, password) {
         const user = validateUsername(username, dialect);
@@ -247,21 +271,8 @@ export function createMysqlEngine(deps: MysqlEngineDeps): DatabaseEngine {
         const pw = validatePassword(password);
         const model = await accountOf(template);
         const target: Account = { user, host: model.host };
-        const grants = await run('read template grants', SHOW_GRANTS_SQL, [model.user, model.host]);
         // Build every statement before creating anything, so a surprising grant fails cleanly.
-        const statements = grants.map((row) =>
-          rewriteGrant(String(Object.values(row)[0]), model, target, dialect),
-        );
-        if (dialect === 'mysql') {
-          const roles = await run('read default roles', DEFAULT_ROLES_SQL, [
-            model.user,
-            model.host,
-          ]);
-          if (roles.length > 0) {
-            const list = roles.map((r) => ({ user: String(r.user), host: String(r.host) }));
-            statements.push(setDefaultRolesSql(dialect, list, target));
-          }
-        }
+        const statements = await copyGrantStatements(model, target);
         // MySQL DDL is not transactional: undo by hand if a grant fails.
         await runSecret('create login', createUserSql(dialect, target, pw, model.sslType));
         try {
@@ -271,6 +282,31 @@ export function createMysqlEngine(deps: MysqlEngineDeps): DatabaseEngine {
           throw err;
         }
       },
+      async syncLoginLike(username, template) {
+        const model = await accountOf(template);
+        const target = await accountOf(username);
+        // GRANT only adds: re-running the template's grants gives the login what was granted to
+        // the template since the last rotation, and touches nothing it already has.
+        for (const sql of await copyGrantStatements(model, target)) await run('copy grant', sql);
+      },
+      async privilegeGap(candidate, reference) {
+        const ref = await accountOf(reference);
+        const cand = await accountOf(candidate);
+        const lines = async (account: Account) =>
+          (await run('read grants', SHOW_GRANTS_SQL, [account.user, account.host])).map((row) =>
+            rewriteGrant(String(Object.values(row)[0]), account, cand, dialect),
+          );
+        const gap = grantGap(await lines(ref), await lines(cand));
+        return gap === undefined ? undefined : `${cand.user} lacks ${gap} that ${ref.user} has`;
+      },
+      async dualPasswordBlocker(username) {
+        const account = await accountOf(username);
+        const [row] = await run('read authentication', AUTH_FACTS_SQL[dialect], [
+          account.user,
+          account.host,
+        ]);
+        return dualPasswordBlocker(dialect, row);
+      },
       async enableLogin(username) {
         await run('unlock account', accountLockSql(dialect, await accountOf(username), false));
       },
@@ -278,13 +314,40 @@ export function createMysqlEngine(deps: MysqlEngineDeps): DatabaseEngine {
         await run('lock account', accountLockSql(dialect, await accountOf(username), true));
       },
       async addPassword(username, password, retained) {
+        const account = await accountOf(username);
+        const [facts] = await run('read authentication', AUTH_FACTS_SQL[dialect], [
+          account.user,
+          account.host,
+        ]);
+        const blocker = dualPasswordBlocker(dialect, facts);
+        if (blocker !== undefined) {
+          throw new PermanentError(
+            `${engine}: dual-password cannot rotate ${account.user}: ${blocker}`,
+            {
+              context: { user: account.user },
+            },
+          );
+        }
         const sql = addPasswordSql(
           dialect,
-          await accountOf(username),
+          account,
           validatePassword(password),
           validatePassword(retained),
         );
-        for (const statement of sql) await runSecret('add password', statement);
+        try {
+          for (const statement of sql) await runSecret('add password', statement);
+        } catch (err) {
+          const { errno } = driverFacts(err instanceof Error && err.cause ? err.cause : err);
+          if (errno !== undefined && POLICY_REFUSED.has(errno)) {
+            throw new PermanentError(
+              `${engine}: the server refused the password pair for ${account.user} (errno ${errno}); ` +
+                `its password policy: ${passwordPolicyDescription(facts)}. Both the new and the ` +
+                'current password must meet it (the current one is set again as the second alternative)',
+              { cause: err, context: { user: account.user, errno } },
+            );
+          }
+          throw err;
+        }
       },
       async discardOtherPasswords(username, keep) {
         const sql = discardOtherPasswordsSql(

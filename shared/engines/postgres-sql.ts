@@ -155,3 +155,77 @@ export const ROLE_SETTINGS_SQL = `SELECT d.datname AS "database", s.setconfig AS
 
 export const COUNT_SESSIONS_SQL =
   'SELECT count(*)::int AS "count" FROM pg_catalog.pg_stat_activity WHERE usename = $1';
+
+/** `$1` is a member (directly or through other roles) of `$2`: granting `$1` to `$2` would loop. */
+export const IS_MEMBER_SQL = `SELECT pg_catalog.pg_has_role($1::name, $2::name, 'MEMBER') AS "member"`;
+
+/** `ALTER ROLE … SET role = …`: the clone acts as the template, so what it creates, the template owns. */
+export const setRoleSettingSql = (name: string, actsAs: string) =>
+  `ALTER ROLE ${role(name)} SET role = ${escapeLiteral(validateRoleName(actsAs))}`;
+
+// Schemas of the system, left out of the parity comparison.
+const USER_SCHEMA = `n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'`;
+
+/**
+ * Privilege parity: the first privilege `$1` (the reference: the current login) has that `$2`
+ * (the candidate: the pending login) lacks, as `{ object, privilege }`, or no row. Effective
+ * privileges through the server's own has_*_privilege functions (so PUBLIC, inheritance and
+ * ownership count as they do for a real session) on the current database, every user schema,
+ * table, view, materialized view, foreign table, sequence and function; ownership rights (ALTER,
+ * DROP, GRANT) as `OWNERSHIP` where the reference acts as an object's owner and the candidate
+ * does not; and membership in any other role. The two logins themselves are left out of the
+ * membership comparison (a clone is a member of the login it was made from).
+ */
+export const PRIVILEGE_GAP_SQL = `WITH gaps AS (
+  SELECT 1 AS o, 'database ' || quote_ident(current_database()) AS object, p AS privilege
+    FROM unnest(ARRAY['CONNECT', 'CREATE', 'TEMPORARY']) p
+   WHERE has_database_privilege($1::name, current_database(), p)
+     AND NOT has_database_privilege($2::name, current_database(), p)
+  UNION ALL
+  SELECT 2, 'schema ' || quote_ident(n.nspname), p
+    FROM pg_catalog.pg_namespace n, unnest(ARRAY['USAGE', 'CREATE']) p
+   WHERE ${USER_SCHEMA}
+     AND has_schema_privilege($1::name, n.oid, p) AND NOT has_schema_privilege($2::name, n.oid, p)
+  UNION ALL
+  SELECT 3, 'table ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname), p
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace,
+         unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) p
+   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND ${USER_SCHEMA}
+     AND has_table_privilege($1::name, c.oid, p) AND NOT has_table_privilege($2::name, c.oid, p)
+  UNION ALL
+  SELECT 4, 'sequence ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname), p
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace,
+         unnest(ARRAY['USAGE', 'SELECT', 'UPDATE']) p
+   WHERE c.relkind = 'S' AND ${USER_SCHEMA}
+     AND has_sequence_privilege($1::name, c.oid, p) AND NOT has_sequence_privilege($2::name, c.oid, p)
+  UNION ALL
+  SELECT 5, 'function ' || quote_ident(n.nspname) || '.' || quote_ident(f.proname)
+            || '(' || pg_catalog.pg_get_function_identity_arguments(f.oid) || ')', 'EXECUTE'
+    FROM pg_catalog.pg_proc f JOIN pg_catalog.pg_namespace n ON n.oid = f.pronamespace
+   WHERE ${USER_SCHEMA}
+     AND has_function_privilege($1::name, f.oid, 'EXECUTE')
+     AND NOT has_function_privilege($2::name, f.oid, 'EXECUTE')
+  UNION ALL
+  SELECT 6, kind || ' ' || name, 'OWNERSHIP'
+    FROM (
+      SELECT 'table' AS kind, quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name,
+             c.relowner AS owner
+        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND ${USER_SCHEMA}
+      UNION ALL
+      SELECT 'schema', quote_ident(n.nspname), n.nspowner
+        FROM pg_catalog.pg_namespace n WHERE ${USER_SCHEMA}
+      UNION ALL
+      SELECT 'function', quote_ident(n.nspname) || '.' || quote_ident(f.proname)
+             || '(' || pg_catalog.pg_get_function_identity_arguments(f.oid) || ')', f.proowner
+        FROM pg_catalog.pg_proc f JOIN pg_catalog.pg_namespace n ON n.oid = f.pronamespace
+       WHERE ${USER_SCHEMA}
+    ) owned
+   WHERE pg_has_role($1::name, owned.owner, 'USAGE') AND NOT pg_has_role($2::name, owned.owner, 'USAGE')
+  UNION ALL
+  SELECT 7, 'role ' || quote_ident(r.rolname), 'MEMBER'
+    FROM pg_catalog.pg_roles r
+   WHERE r.rolname NOT IN ($1::name, $2::name)
+     AND pg_has_role($1::name, r.oid, 'MEMBER') AND NOT pg_has_role($2::name, r.oid, 'MEMBER')
+)
+SELECT object, privilege FROM gaps ORDER BY o, object, privilege LIMIT 1`;

@@ -19,12 +19,15 @@ import {
   COUNT_SESSIONS_SQL,
   createLoginRoleSql,
   grantMembershipSql,
+  IS_MEMBER_SQL,
   PG_MAX_IDENTIFIER_LENGTH,
+  PRIVILEGE_GAP_SQL,
   ROLE_ATTRIBUTES_SQL,
   ROLE_EXISTS_SQL,
   ROLE_MEMBERSHIPS_SQL,
   ROLE_SETTINGS_SQL,
   roleSettingSql,
+  setRoleSettingSql,
   validateRoleName,
 } from './postgres-sql';
 import { type LoginVerbs, tryLoginWith } from './try-login';
@@ -225,12 +228,20 @@ export function createPostgresEngine(deps: PostgresEngineDeps = {}): DatabaseEng
           'read role settings',
           { text: ROLE_SETTINGS_SQL, values: [model] },
         );
+        // AWS's multi-user approach: the clone is also a member of the template, so it inherits
+        // what was granted to the template directly and what the template owns. Unless the
+        // template already acts as an owner role (`SET role`, copied with its settings), the clone
+        // acts as the template: what it creates belongs to the template, which can use it after
+        // the next rotation; and the template keeps its rights while retired (NOLOGIN).
+        const actsAsOwner = settings.some((s) => (s.entries ?? []).some((e) => /^role=/i.test(e)));
         // Build every statement before sending any, so a malformed template fails cleanly.
         const statements = [
           ...memberships.map((m) => grantMembershipSql(m.group, name, m.adminOption)),
+          grantMembershipSql(model, name, false),
           ...settings.flatMap((s) =>
             (s.entries ?? []).map((e) => roleSettingSql(name, s.database, e)),
           ),
+          ...(actsAsOwner ? [] : [setRoleSettingSql(name, model)]),
         ];
         const create = createLoginRoleSql(name, passwordSecret(password), {
           inherit: attrs.rolinherit,
@@ -246,6 +257,44 @@ export function createPostgresEngine(deps: PostgresEngineDeps = {}): DatabaseEng
           await client.query('ROLLBACK').catch(() => {});
           throw err;
         }
+      },
+      async syncLoginLike(username, template) {
+        const name = validateRoleName(username);
+        const model = validateRoleName(template);
+        const membershipsOf = async (role: string) =>
+          run<{ group: string; adminOption: boolean }>('read memberships', {
+            text: ROLE_MEMBERSHIPS_SQL,
+            values: [role],
+          });
+        const held = new Set((await membershipsOf(name)).map((m) => m.group));
+        const statements = (await membershipsOf(model))
+          .filter((m) => m.group !== name && !held.has(m.group))
+          .map((m) => grantMembershipSql(m.group, name, m.adminOption));
+        // Membership in the template itself (a clone made before it was given one), unless
+        // either is already a member of the other: PostgreSQL refuses circular membership.
+        const isMember = async (member: string, group: string) =>
+          (
+            await run<{ member: boolean }>('read membership', {
+              text: IS_MEMBER_SQL,
+              values: [member, group],
+            })
+          )[0]?.member === true;
+        if (!(await isMember(name, model)) && !(await isMember(model, name))) {
+          statements.push(grantMembershipSql(model, name, false));
+        }
+        for (const sql of statements) await run('copy membership', sql);
+      },
+      async privilegeGap(candidate, reference) {
+        const [gap] = await run<{ object: string; privilege: string }>('compare privileges', {
+          text: PRIVILEGE_GAP_SQL,
+          values: [validateRoleName(reference), validateRoleName(candidate)],
+        });
+        return gap === undefined
+          ? undefined
+          : `${candidate} lacks ${gap.privilege} on ${gap.object} that ${reference} has`;
+      },
+      async dualPasswordBlocker() {
+        return 'a PostgreSQL role has one password; use the alternating-users strategy';
       },
       async enableLogin(username) {
         await run('enable login', alterRoleLoginSql(username, true));

@@ -13,6 +13,7 @@ import {
 } from '../secrets/payload';
 import { formatIssues } from '../zod-issues';
 import { adminCredential } from './admin';
+import { proveParity } from './parity';
 import type { RotationContext, StateChange } from './context';
 import { generatePassword } from './password';
 import type { StepName } from './state';
@@ -142,7 +143,10 @@ const test: Step = async (ctx) => {
       credentialOf(pending),
       ctx.config.testQuery,
     );
-    if (r.ok) return {};
+    if (r.ok) {
+      await proveParity(ctx, pending);
+      return {};
+    }
     // A replica or a pooler may lag behind the primary for a moment.
     if (i < testAttempts) await ctx.deps.clock.sleep(testRetryDelayMs);
   }

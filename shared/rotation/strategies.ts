@@ -68,6 +68,8 @@ const alternatingUsers: Strategy = {
   async apply(s, current, pending) {
     if (await s.loginExists(pending.username)) {
       await s.setPassword(pending.username, pending.password);
+      // Grants added to the current login since the last rotation (proved in the test step).
+      await s.syncLoginLike(pending.username, current.username);
       await s.enableLogin(pending.username);
     } else {
       await s.createLoginLike(pending.username, current.username, pending.password);

@@ -1,7 +1,6 @@
 import { inspect } from 'node:util';
 import type { Endpoint } from '../../../shared/engines/engine';
 import { createMysqlEngine } from '../../../shared/engines/mysql';
-import { nativePasswordHash } from '../../../shared/engines/mysql-sql';
 import { createPostgresEngine } from '../../../shared/engines/postgres';
 import { engineFor } from '../../../shared/engines/registry';
 import { PermanentError, TransientError } from '../../../shared/errors';
@@ -216,6 +215,18 @@ describe('MySQL 8 verbs, as executed', () => {
       { 'Grants for app@10.0.%': 'GRANT `owner`@`%` TO `app`@`10.0.%`' },
     ],
     'SELECT DEFAULT_ROLE_USER': [{ user: 'owner', host: '%' }],
+    'SELECT plugin': [
+      {
+        plugin: 'caching_sha2_password',
+        history: null,
+        reuseDays: null,
+        globalHistory: 0,
+        globalReuseDays: 0,
+      },
+    ],
+    'SELECT JSON_VALUE': [
+      { plugin: 'mysql_native_password', alternatives: null, validation: null },
+    ],
   };
 
   it('addPassword and discardOtherPasswords run the RETAIN / DISCARD sequence on the user host', async () => {
@@ -268,12 +279,55 @@ describe('MySQL 8 verbs, as executed', () => {
     );
   });
 
-  it('MariaDB sends hashes, never the clear passwords, for dual passwords', async () => {
-    const { engine, queries } = mysqlEngine('mariadb', { answers });
-    await engine.withSession(endpoint, admin, (s) => s.addPassword('app', 'new-pw', 'old-pw'));
-    const sql = queries.at(-1)?.sql ?? '';
-    expect(sql).toContain(nativePasswordHash('new-pw'));
-    expect(sql).not.toContain("'new-pw'");
+  it('MySQL 8 under password_history refuses dual-password before changing anything', async () => {
+    const { engine, queries } = mysqlEngine('mysql', {
+      answers: {
+        ...answers,
+        'SELECT plugin': [
+          {
+            plugin: 'caching_sha2_password',
+            history: null,
+            reuseDays: null,
+            globalHistory: 5,
+            globalReuseDays: 0,
+          },
+        ],
+      },
+    });
+    await expect(
+      engine.withSession(endpoint, admin, (s) => s.addPassword('app', 'new-pw', 'old-pw')),
+    ).rejects.toThrow(
+      /dual-password cannot rotate app: a password reuse policy is in force \(password history 5/,
+    );
+    expect(queries.some((q) => q.sql.startsWith('ALTER USER'))).toBe(false);
+  });
+
+  it('a policy refusal names the policy, never the passwords', async () => {
+    const { engine } = mysqlEngine('mariadb', {
+      answers: {
+        ...answers,
+        'SELECT JSON_VALUE': [
+          {
+            plugin: 'mysql_native_password',
+            alternatives: null,
+            validation: 'simple_password_check',
+            strict: 1,
+          },
+        ],
+        'ALTER USER': driverError("Operation ALTER USER failed for 'app'@'10.0.%'", {
+          errno: 1396,
+          code: 'ER_CANNOT_USER',
+        }),
+      },
+    });
+    const err = await engine
+      .withSession(endpoint, admin, (s) => s.addPassword('app', 'new-pw', 'old-pw'))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentError);
+    expect((err as Error).message).toMatch(
+      /refused the password pair for app \(errno 1396\); its password policy: password-validation plugins simple_password_check, strict_password_validation=ON/,
+    );
+    expect(inspect(err, { depth: 6 })).not.toMatch(/new-pw|old-pw/);
   });
 });
 

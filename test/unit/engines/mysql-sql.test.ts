@@ -1,10 +1,14 @@
 import {
+  AUTH_FACTS_SQL,
   accountLockSql,
   addPasswordSql,
   createUserSql,
   discardOtherPasswordsSql,
   dropUserSql,
-  nativePasswordHash,
+  dualPasswordBlocker,
+  grantFacts,
+  grantGap,
+  passwordPolicyDescription,
   rewriteGrant,
   setDefaultRolesSql,
   setOwnPasswordSql,
@@ -107,25 +111,16 @@ describe('MySQL 8 statements', () => {
 });
 
 describe('MariaDB statements', () => {
-  it('hashes like PASSWORD() (mysql_native_password)', () => {
-    // SELECT PASSWORD('password') on MariaDB.
-    expect(nativePasswordHash('password')).toBe('*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19');
-  });
-
-  it('keeps two passwords as two authentication alternatives, new first, no clear text', () => {
-    const [sql, ...rest] = addPasswordSql('mariadb', app, 'new-pw', 'old-pw');
-    expect(rest).toEqual([]);
-    expect(sql).toBe(
-      `ALTER USER 'app'@'%' IDENTIFIED VIA mysql_native_password USING '${nativePasswordHash('new-pw')}'` +
-        ` OR mysql_native_password USING '${nativePasswordHash('old-pw')}'`,
-    );
-    expect(sql).not.toContain('new-pw');
-    expect(sql).not.toContain('old-pw');
+  it('keeps two passwords as two alternatives given with PASSWORD(), new first, so a validation plugin can check them', () => {
+    expect(addPasswordSql('mariadb', app, 'new-pw', "o'ld")).toEqual([
+      "ALTER USER 'app'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('new-pw')" +
+        " OR mysql_native_password USING PASSWORD('o\\'ld')",
+    ]);
   });
 
   it('discards to one alternative', () => {
     expect(discardOtherPasswordsSql('mariadb', app, 'keep-pw')).toEqual([
-      `ALTER USER 'app'@'%' IDENTIFIED VIA mysql_native_password USING '${nativePasswordHash('keep-pw')}'`,
+      "ALTER USER 'app'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('keep-pw')",
     ]);
   });
 
@@ -180,5 +175,137 @@ describe('MariaDB statements', () => {
     expect(setPasswordSql('mariadb', { user: 'u'.repeat(80), host: '%' }, 'p')).toContain(
       'u'.repeat(80),
     );
+  });
+});
+
+describe('dual-password blockers (decided before any change, the same at check and at set)', () => {
+  const mysqlRow = (over: Record<string, unknown> = {}) => ({
+    plugin: 'caching_sha2_password',
+    history: null,
+    reuseDays: null,
+    globalHistory: 0,
+    globalReuseDays: 0,
+    ...over,
+  });
+
+  it('reads the MySQL 8 facts in one statement with bind parameters', () => {
+    expect(AUTH_FACTS_SQL.mysql).toBe(
+      'SELECT plugin, Password_reuse_history AS history, Password_reuse_time AS reuseDays, ' +
+        '@@global.password_history AS globalHistory, @@global.password_reuse_interval AS globalReuseDays ' +
+        'FROM mysql.user WHERE User = ? AND Host = ?',
+    );
+  });
+
+  it.each([
+    ['no policy', mysqlRow(), undefined],
+    ['native password', mysqlRow({ plugin: 'mysql_native_password' }), undefined],
+    [
+      'account history 0 overrides a global 5',
+      mysqlRow({ history: 0, globalHistory: 5 }),
+      undefined,
+    ],
+    [
+      'global password_history',
+      mysqlRow({ globalHistory: 3 }),
+      /password history 3, reuse interval 0 days/,
+    ],
+    ['global password_reuse_interval', mysqlRow({ globalReuseDays: 30 }), /reuse interval 30 days/],
+    ['account PASSWORD HISTORY', mysqlRow({ history: 2 }), /password history 2/],
+    ['account PASSWORD REUSE INTERVAL', mysqlRow({ reuseDays: '7' }), /reuse interval 7 days/],
+    [
+      'an auth plugin the driver lacks',
+      mysqlRow({ plugin: 'authentication_ldap_sasl' }),
+      /authentication_ldap_sasl/,
+    ],
+    ['a missing account', undefined, /does not exist/],
+  ])('MySQL 8: %s', (_what, row, expected) => {
+    const reason = dualPasswordBlocker('mysql', row);
+    if (expected === undefined) expect(reason).toBeUndefined();
+    else expect(reason).toMatch(expected);
+  });
+
+  it.each([
+    [{ plugin: 'mysql_native_password', alternatives: null, validation: null }, undefined],
+    [
+      {
+        plugin: 'mysql_native_password',
+        alternatives: '["mysql_native_password"]',
+        validation: 'simple_password_check',
+      },
+      undefined,
+    ],
+    [
+      { plugin: 'ed25519', alternatives: null, validation: null },
+      /ed25519, which the rotator cannot log in with/,
+    ],
+    [{ plugin: 'mysql_native_password', alternatives: '["ed25519"]', validation: null }, /ed25519/],
+    [{ plugin: 'unix_socket', alternatives: null, validation: null }, /unix_socket/],
+    [
+      {
+        plugin: 'mysql_native_password',
+        alternatives: null,
+        validation: 'password_reuse_check,simple_password_check',
+      },
+      /password_reuse_check/,
+    ],
+  ])('MariaDB: %j', (row, expected) => {
+    const reason = dualPasswordBlocker('mariadb', row);
+    if (expected === undefined) expect(reason).toBeUndefined();
+    else expect(reason).toMatch(expected);
+  });
+
+  it('names the password policy in words', () => {
+    expect(passwordPolicyDescription({ validation: 'simple_password_check', strict: 1 })).toBe(
+      'password-validation plugins simple_password_check, strict_password_validation=ON',
+    );
+    expect(passwordPolicyDescription({ validation: null })).toBe(
+      'no password-validation plugin is active',
+    );
+  });
+});
+
+describe('grant parity from SHOW GRANTS', () => {
+  const to = ' TO `app_clone`@`%`';
+  it('reduces lines to object and privileges', () => {
+    expect(
+      grantFacts(`GRANT SELECT (a, b), INSERT ON \`db\`.\`t\`${to} WITH GRANT OPTION`),
+    ).toEqual({
+      target: 'ON `db`.`t`',
+      privileges: ['SELECT (a, b)', 'INSERT', 'GRANT OPTION'],
+    });
+    expect(grantFacts(`GRANT \`reader\`${to}`)).toEqual({
+      target: 'ROLE `reader`',
+      privileges: ['MEMBER'],
+    });
+    expect(grantFacts('SET DEFAULT ROLE `reader` FOR `app_clone`@`%`')).toEqual({
+      target: 'DEFAULT ROLE',
+      privileges: ['`reader`'],
+    });
+  });
+
+  it('finds the first missing privilege, counting database and global grants as covering', () => {
+    const ref = [
+      `GRANT USAGE ON *.*${to}`,
+      `GRANT SELECT, INSERT ON \`db\`.\`orders\`${to}`,
+      `GRANT EXECUTE ON FUNCTION \`db\`.\`f\`${to}`,
+      `GRANT \`reader\`${to}`,
+    ];
+    expect(grantGap(ref, ref)).toBeUndefined();
+    expect(
+      grantGap(ref, [`GRANT ALL PRIVILEGES ON \`db\`.*${to}`, `GRANT \`reader\`${to}`]),
+    ).toBeUndefined();
+    expect(grantGap(ref, [`GRANT SELECT ON \`db\`.*${to}`, `GRANT \`reader\`${to}`])).toBe(
+      'INSERT ON `db`.`orders`',
+    );
+    expect(
+      grantGap(ref, [`GRANT SELECT, INSERT ON \`db\`.\`orders\`${to}`, `GRANT \`reader\`${to}`]),
+    ).toBe('EXECUTE ON FUNCTION `db`.`f`');
+    expect(grantGap(ref, [`GRANT ALL PRIVILEGES ON *.*${to}`])).toBe('MEMBER ROLE `reader`');
+    expect(
+      grantGap(
+        [`GRANT SELECT ON *.*${to} WITH GRANT OPTION`],
+        [`GRANT ALL PRIVILEGES ON *.*${to}`],
+      ),
+    ).toBe('GRANT OPTION ON *.*');
   });
 });
