@@ -13,8 +13,8 @@ import {
 } from '../secrets/payload';
 import { formatIssues } from '../zod-issues';
 import { adminCredential } from './admin';
-import { proveParity } from './parity';
 import type { RotationContext, StateChange } from './context';
+import { proveParity } from './parity';
 import { generatePassword } from './password';
 import type { StepName } from './state';
 
