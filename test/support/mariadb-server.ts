@@ -77,7 +77,17 @@ function startWatchdog(dir: string, pidFile: string): void {
 
 const sqlString = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 
-export async function startMariadb(opts: { port?: number } = {}): Promise<MariadbServer> {
+export interface MariadbOptions {
+  port?: number;
+  /**
+   * Server plugins to install once the server is up (`INSTALL SONAME`, so they stay loaded across
+   * restarts), e.g. `simple_password_check` or `auth_ed25519`; the library must exist in
+   * /usr/lib/mysql/plugin (Debian's mariadb-server ships both).
+   */
+  plugins?: string[];
+}
+
+export async function startMariadb(opts: MariadbOptions = {}): Promise<MariadbServer> {
   await requireBinaries();
   const dir = await mkdtemp(path.join(tmpdir(), 'gsm-mariadb-'));
   const dataDir = path.join(dir, 'data');
@@ -187,6 +197,19 @@ export async function startMariadb(opts: { port?: number } = {}): Promise<Mariad
     ]);
     await waitReady(spawnServer(true));
     await rm(initFile, { force: true });
+    if (opts.plugins?.length) {
+      const conn = await mysql.createConnection({
+        host: '127.0.0.1',
+        port,
+        user: ADMIN_USER,
+        password: adminPassword,
+      });
+      try {
+        for (const plugin of opts.plugins) await conn.query('INSTALL SONAME ?', [plugin]);
+      } finally {
+        await conn.end();
+      }
+    }
   } catch (err) {
     if (child) await waitExit(child, 'SIGKILL');
     await rm(dir, { recursive: true, force: true });

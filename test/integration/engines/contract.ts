@@ -10,6 +10,10 @@ export interface RawSession {
   close(): Promise<void>;
 }
 
+/** Privilege kinds the parity cases cover (MariaDB has no owners: `owned` is ALL on a table). */
+export const PRIVILEGE_KINDS = ['table', 'owned', 'sequence', 'function'] as const;
+export type PrivilegeKind = (typeof PRIVILEGE_KINDS)[number];
+
 /** A server of the suite's own, which the "goes away" test kills and restarts. */
 export interface OwnServer {
   endpoint: Endpoint;
@@ -31,6 +35,14 @@ export interface EngineContractContext {
   /** Engine-specific proof that `clone` has what `template` has. */
   assertEquivalentClone(template: Credential, clone: Credential): Promise<void>;
   openRawSession(login: Credential): Promise<RawSession>;
+  /**
+   * Give `login` one privilege of `kind` directly (not through the role the logins share) on a
+   * fresh object. Returns a statement only a holder can run, in a raw session of the login (it
+   * may write: it is not a test query).
+   */
+  grantDirect(login: Credential, kind: PrivilegeKind): Promise<{ object: string; probe: string }>;
+  /** A SELECT that writes through a function `login` may run, and the count of rows it adds. */
+  writingSelect(login: Credential): Promise<{ query: string; rows(): Promise<number> }>;
   startOwnServer(): Promise<OwnServer>;
   close(): Promise<void>;
 }
@@ -154,6 +166,34 @@ export function describeEngineContract(
         await raw.close();
       });
 
+      it.each([
+        'DROP TABLE items',
+        'CREATE TABLE evil (id int)',
+        'ALTER TABLE items ADD COLUMN evil int',
+        'GRANT ALL ON items TO PUBLIC',
+        "CREATE USER evil IDENTIFIED BY 'x-Y-1-z'",
+        "ALTER USER root IDENTIFIED BY 'x-Y-1-z'",
+        'SELECT 1; DROP TABLE items',
+        'SELECT * FROM items INTO OUTFILE "/tmp/x"',
+      ])('refuses the DDL or account statement %j before sending it', async (statement) => {
+        const { login, readQuery } = await ctx.createAppLogin();
+        const err = await rejection(ctx.engine.tryLogin(ctx.endpoint, login, statement));
+        expect(err).toBeInstanceOf(PermanentError);
+        expect((err as Error).message).toMatch(/^invalid test query/);
+        await expect(ctx.engine.tryLogin(ctx.endpoint, login, readQuery)).resolves.toEqual({
+          ok: true,
+        });
+      });
+
+      it('the server itself refuses a read-looking query that writes', async () => {
+        const { login } = await ctx.createAppLogin();
+        const writing = await ctx.writingSelect(login);
+        const err = await rejection(ctx.engine.tryLogin(ctx.endpoint, login, writing.query));
+        expect(err).toBeInstanceOf(PermanentError);
+        expect((err as Error).message).toMatch(/read.only/i);
+        expect(await writing.rows()).toBe(0);
+      });
+
       it('throws TransientError within the connect timeout when the server never answers', async () => {
         const silent = await silentServer();
         try {
@@ -255,6 +295,73 @@ export function describeEngineContract(
         ok: true,
       });
       await ctx.assertEquivalentClone(template, clone);
+    });
+
+    describe('privilege parity (alternating users)', () => {
+      const gapOf = (candidate: Credential, reference: Credential) =>
+        ctx.engine.withSession(ctx.endpoint, ctx.admin, (s) =>
+          s.privilegeGap(candidate.username, reference.username),
+        );
+      const runs = async (login: Credential, probe: string) => {
+        const raw = await ctx.openRawSession(login);
+        try {
+          await raw.query(probe);
+        } finally {
+          await raw.close();
+        }
+      };
+      const cloneOf = async (template: Credential) => {
+        const clone = { username: `${template.username}_clone`, password: newPassword() };
+        await ctx.engine.withSession(ctx.endpoint, ctx.admin, (s) =>
+          s.createLoginLike(clone.username, template.username, clone.password),
+        );
+        return clone;
+      };
+
+      it('the clone can do what the template can: direct grant, owned table, sequence, function', async () => {
+        const { login: template } = await ctx.createAppLogin();
+        const granted = [];
+        for (const kind of PRIVILEGE_KINDS) granted.push(await ctx.grantDirect(template, kind));
+        for (const g of granted) await runs(template, g.probe);
+        const clone = await cloneOf(template);
+        for (const g of granted) await runs(clone, g.probe);
+        await expect(gapOf(clone, template)).resolves.toBeUndefined();
+        // And back: what the clone can do, the template can (the next rotation's direction).
+        await expect(gapOf(template, clone)).resolves.toBeUndefined();
+      });
+
+      it('a grant added to the current login after the clone was made reaches it at sync', async () => {
+        const { login: template } = await ctx.createAppLogin();
+        const clone = await cloneOf(template);
+        const later = await ctx.grantDirect(template, 'table');
+        await ctx.engine.withSession(ctx.endpoint, ctx.admin, (s) =>
+          s.syncLoginLike(clone.username, template.username),
+        );
+        await runs(clone, later.probe);
+        await expect(gapOf(clone, template)).resolves.toBeUndefined();
+        // Sync adds only, and twice is harmless.
+        await ctx.engine.withSession(ctx.endpoint, ctx.admin, (s) =>
+          s.syncLoginLike(clone.username, template.username),
+        );
+        await expect(gapOf(clone, template)).resolves.toBeUndefined();
+      });
+
+      it('names the first missing privilege and its object, and nothing else', async () => {
+        const { login: template, readQuery } = await ctx.createAppLogin();
+        const clone = await cloneOf(template);
+        const only = await ctx.grantDirect(clone, 'table');
+        const gap = await gapOf(template, clone);
+        expect(gap).toContain(`${template.username} lacks SELECT`);
+        expect(gap).toContain(only.object);
+        expectNoSecret(gap, [template.password, clone.password, ctx.admin.password]);
+        // Comparing changes nothing: both still log in.
+        await expect(ctx.engine.tryLogin(ctx.endpoint, clone, readQuery)).resolves.toEqual({
+          ok: true,
+        });
+        await expect(ctx.engine.tryLogin(ctx.endpoint, template, readQuery)).resolves.toEqual({
+          ok: true,
+        });
+      });
     });
 
     it('createLoginLike of a missing template fails permanently and creates nothing', async () => {

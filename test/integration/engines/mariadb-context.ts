@@ -86,6 +86,64 @@ export async function makeMariadbContext(
       await c.end();
       expect(Number((rows as { n: number }[])[0]?.n)).toBeGreaterThanOrEqual(4);
     },
+    async grantDirect(login, kind) {
+      const name = `${kind.slice(0, 1)}_${randomBytes(3).toString('hex')}`;
+      const object = `\`${database}\`.\`${name}\``;
+      const grantee = [login.username, '%'];
+      switch (kind) {
+        case 'table':
+          await adminConn.query('CREATE TABLE ??.?? (id int)', [database, name]);
+          await adminConn.query('GRANT SELECT ON ??.?? TO ?@?', [database, name, ...grantee]);
+          return { object, probe: `SELECT count(*) FROM ${name}` };
+        case 'owned':
+          // No owners in MariaDB: every right on the table is the closest thing.
+          await adminConn.query('CREATE TABLE ??.?? (id int)', [database, name]);
+          await adminConn.query('GRANT ALL ON ??.?? TO ?@?', [database, name, ...grantee]);
+          return { object, probe: `ALTER TABLE ${name} ADD COLUMN IF NOT EXISTS c int` };
+        case 'sequence':
+          await adminConn.query('CREATE SEQUENCE ??.??', [database, name]);
+          await adminConn.query('GRANT SELECT, INSERT ON ??.?? TO ?@?', [
+            database,
+            name,
+            ...grantee,
+          ]);
+          return { object, probe: `SELECT NEXTVAL(${name})` };
+        case 'function':
+          await adminConn.query(
+            `CREATE FUNCTION \`${database}\`.\`${name}\`() RETURNS INT DETERMINISTIC RETURN 1`,
+          );
+          await adminConn.query('GRANT EXECUTE ON FUNCTION ??.?? TO ?@?', [
+            database,
+            name,
+            ...grantee,
+          ]);
+          return { object, probe: `SELECT ${name}()` };
+      }
+    },
+    async writingSelect(login) {
+      const table = `w_${randomBytes(3).toString('hex')}`;
+      const fn = `wf_${randomBytes(3).toString('hex')}`;
+      await adminConn.query('CREATE TABLE ??.?? (id int)', [database, table]);
+      await adminConn.query(
+        `CREATE FUNCTION \`${database}\`.\`${fn}\`() RETURNS INT MODIFIES SQL DATA BEGIN INSERT INTO \`${database}\`.\`${table}\` VALUES (1); RETURN 1; END`,
+      );
+      await adminConn.query('GRANT EXECUTE ON FUNCTION ??.?? TO ?@?', [
+        database,
+        fn,
+        login.username,
+        '%',
+      ]);
+      return {
+        query: `SELECT ${fn}()`,
+        rows: async () => {
+          const [rows] = await adminConn.query('SELECT count(*) AS n FROM ??.??', [
+            database,
+            table,
+          ]);
+          return Number((rows as { n: number }[])[0]?.n);
+        },
+      };
+    },
     async openRawSession(login): Promise<RawSession> {
       const c = await connectAs(login);
       c.on('error', () => {});

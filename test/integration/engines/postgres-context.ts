@@ -71,11 +71,14 @@ export async function makePostgresContext(
       const { rows } = await adminClient.query(
         `SELECT u.rolname AS member, g.rolname AS "group", u.rolcanlogin AS login
            FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member
-          WHERE u.rolname = ANY($1) ORDER BY 1`,
+          WHERE u.rolname = ANY($1) ORDER BY 1, 2`,
         [[template.username, clone.username]],
       );
+      // The clone is also a member of the template (AWS's multi-user approach): it inherits what
+      // was granted to the template directly and what the template owns.
       expect(rows).toEqual([
         { member: template.username, group: owner, login: true },
+        { member: clone.username, group: template.username, login: true },
         { member: clone.username, group: owner, login: true },
       ]);
       const settings = async (name: string) =>
@@ -105,6 +108,51 @@ export async function makePostgresContext(
         await c.end();
       }
     },
+    async grantDirect(login, kind) {
+      const name = `${kind.slice(0, 1)}_${suffix}_${randomBytes(3).toString('hex')}`;
+      const object = `${schema}.${name}`;
+      const qualified = `${id(schema)}.${id(name)}`;
+      const who = id(login.username);
+      // The logins act as the owner role (`SET role`): probes act as the login itself.
+      switch (kind) {
+        case 'table':
+          await adminClient.query(`CREATE TABLE ${qualified} (id int)`);
+          await adminClient.query(`GRANT SELECT ON ${qualified} TO ${who}`);
+          return { object, probe: `SET ROLE NONE; SELECT count(*) FROM ${qualified}` };
+        case 'owned':
+          await adminClient.query(`CREATE TABLE ${qualified} (id int)`);
+          await adminClient.query(`ALTER TABLE ${qualified} OWNER TO ${who}`);
+          return {
+            object,
+            probe: `SET ROLE NONE; ALTER TABLE ${qualified} ADD COLUMN IF NOT EXISTS c int`,
+          };
+        case 'sequence':
+          await adminClient.query(`CREATE SEQUENCE ${qualified}`);
+          await adminClient.query(`GRANT USAGE ON SEQUENCE ${qualified} TO ${who}`);
+          return { object, probe: `SET ROLE NONE; SELECT nextval(${lit(`${schema}.${name}`)})` };
+        case 'function':
+          await adminClient.query(
+            `CREATE FUNCTION ${qualified}() RETURNS int LANGUAGE sql AS 'SELECT 1'`,
+          );
+          await adminClient.query(`REVOKE EXECUTE ON FUNCTION ${qualified}() FROM PUBLIC`);
+          await adminClient.query(`GRANT EXECUTE ON FUNCTION ${qualified}() TO ${who}`);
+          return { object, probe: `SET ROLE NONE; SELECT ${qualified}()` };
+      }
+    },
+    async writingSelect() {
+      const table = `${id(schema)}.${id(`w_${randomBytes(3).toString('hex')}`)}`;
+      const fn = `${id(schema)}.${id(`wf_${randomBytes(3).toString('hex')}`)}`;
+      await adminClient.query(`CREATE TABLE ${table} (id int)`);
+      await adminClient.query(`ALTER TABLE ${table} OWNER TO ${id(owner)}`);
+      await adminClient.query(
+        `CREATE FUNCTION ${fn}() RETURNS int LANGUAGE sql AS 'INSERT INTO ${table} VALUES (1) RETURNING 1'`,
+      );
+      return {
+        query: `SELECT ${fn}()`,
+        rows: async () =>
+          Number((await adminClient.query(`SELECT count(*) AS n FROM ${table}`)).rows[0]?.n),
+      };
+    },
     async openRawSession(login): Promise<RawSession> {
       const c = await connectAs(login);
       c.on('error', () => {});
@@ -125,7 +173,10 @@ export async function makePostgresContext(
     },
     async close() {
       await adminClient.query(`DROP SCHEMA ${id(schema)} CASCADE`);
-      for (const name of created) await adminClient.query(`DROP ROLE IF EXISTS ${id(name)}`);
+      for (const name of created) {
+        await adminClient.query(`DROP OWNED BY ${id(name)} CASCADE`).catch(() => {});
+        await adminClient.query(`DROP ROLE IF EXISTS ${id(name)}`);
+      }
       await adminClient.query(`DROP ROLE ${id(owner)}`);
       await adminClient.end();
     },
