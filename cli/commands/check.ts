@@ -169,6 +169,17 @@ async function databaseChecks(
       results.push(
         await login(engine, 'admin login', endpoint, admin, undefined, `${admin.username} logs in`),
       );
+      if (config.strategy === 'dual-password') {
+        // The same reason the first rotation would refuse with, before it changes anything.
+        const blocker = await engine
+          .withSession(endpoint, admin, (s) => s.dualPasswordBlocker(payload.username))
+          .catch((err: unknown) => describeError(err).message);
+        results.push(
+          blocker === undefined
+            ? ok('dual password', `${payload.username} can hold two passwords`)
+            : fail('dual password', blocker),
+        );
+      }
     } catch (err) {
       results.push(fail('admin secret', describeError(err).message));
       results.push(skip('admin login', 'needs a usable admin secret'));

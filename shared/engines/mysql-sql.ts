@@ -140,10 +140,12 @@ const count = (v: unknown): number | undefined =>
 /** The plugins named in `AUTH_FACTS_SQL`'s row (MariaDB: the main one and every alternative). */
 export function authPlugins(row: Record<string, unknown>): string[] {
   const names = [String(row.plugin ?? '')];
-  if (typeof row.alternatives === 'string' && row.alternatives !== '') {
-    const parsed: unknown = JSON.parse(row.alternatives);
-    if (Array.isArray(parsed)) names.push(...parsed.map(String));
-  }
+  // A JSON column: mysql2 parses it; a proxy or another driver may hand over the text.
+  const alternatives: unknown =
+    typeof row.alternatives === 'string' && row.alternatives !== ''
+      ? JSON.parse(row.alternatives)
+      : row.alternatives;
+  if (Array.isArray(alternatives)) names.push(...alternatives.map(String));
   return [...new Set(names.filter((n) => n !== ''))];
 }
 

@@ -1,3 +1,4 @@
+import mysql from 'mysql2/promise';
 import { EXIT } from '../../../cli/exit-codes';
 import { productionCliDeps } from '../../../cli/production-deps';
 import { CONFIG_KEYS } from '../../../shared/config/annotations';
@@ -174,6 +175,32 @@ describe('gsm-rotator check', () => {
     );
     expect(r.stdout).toMatch(/\nok +admin login /);
     expect(r.stdout).toMatch(/\n1 check\(s\) failed\n$/);
+  });
+
+  it('dual-password: fails an account with an authentication plugin the rotator cannot use', async () => {
+    const secret = await h.createManagedSecret({ engine: 'mariadb', strategy: 'dual-password' });
+    const healthy = await cli.run(['check', secret.name]);
+    expect(healthy.stdout).toMatch(
+      new RegExp(`\\nok +dual password +${secret.fixture.username} can hold two passwords\\n`),
+    );
+    // The password still works; a unix_socket alternative is what dual-password would lose.
+    const admin = await mysql.createConnection({
+      host: secret.server.host,
+      port: secret.server.port,
+      user: secret.server.adminUser,
+      password: secret.server.adminPassword,
+    });
+    await admin.query(
+      'ALTER USER ?@? IDENTIFIED VIA mysql_native_password USING PASSWORD(?) OR unix_socket',
+      [secret.fixture.username, '%', secret.fixture.password],
+    );
+    await admin.end();
+    const r = await cli.run(['check', secret.name]);
+    expect(r.code).toBe(EXIT.notOk);
+    expect(r.stdout).toMatch(/\nok +current login /);
+    expect(r.stdout).toMatch(
+      /\nFAIL +dual password +the account authenticates with unix_socket, which the rotator cannot log in with/,
+    );
   });
 
   it('fails when the database cannot be reached', async () => {

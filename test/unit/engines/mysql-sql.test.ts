@@ -241,6 +241,10 @@ describe('dual-password blockers (decided before any change, the same at check a
     [{ plugin: 'mysql_native_password', alternatives: '["ed25519"]', validation: null }, /ed25519/],
     [{ plugin: 'unix_socket', alternatives: null, validation: null }, /unix_socket/],
     [
+      { plugin: 'mysql_native_password', alternatives: ['unix_socket'], validation: null },
+      /authenticates with unix_socket/,
+    ],
+    [
       {
         plugin: 'mysql_native_password',
         alternatives: null,
