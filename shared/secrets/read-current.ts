@@ -1,44 +1,55 @@
 import { ALIASES } from '../config/annotations';
 import { PermanentError, RotatorError, TransientError } from '../errors';
-import type { SecretStore } from './secret-store';
+import { type SecretStore, VersionNotEnabledError } from './secret-store';
 
 /**
  * A supporting secret's value (admin credential, Databricks client secret or token), read the way
  * a careful consumer reads it: its `current` alias, resolved to a version number (strongly
- * consistent), when it has one (gsm-rotator manages it); else its newest ENABLED version. Never
- * `latest`: that is the highest number whatever its state, and a newest version disabled after a
- * bad value (a rollback) would stop every rotation that needs this secret.
+ * consistent), when it has one (gsm-rotator manages it); else its newest ENABLED version. That is
+ * `latest` as long as `latest` is enabled; when the newest version was disabled (a rolled-back bad
+ * value) or destroyed, the versions are listed and the newest enabled one is read instead, so one
+ * bad version does not stop every rotation that needs this secret.
  *
- * Secret Manager calls: getSecret + accessVersion with an alias; getSecret + listVersions +
- * accessVersion without. Errors keep their class and name the version that was tried.
+ * Secret Manager calls: getSecret + accessVersion (2); with a disabled newest version and no
+ * alias, + listVersions + accessVersion (4). Errors keep their class and name the version tried.
  */
 export async function readCurrentValue(store: SecretStore, name: string): Promise<string> {
   const snapshot = await store.getSecret(name);
   const aliased = snapshot.aliases[ALIASES.current];
-  let version: number;
-  let how: string;
-  if (aliased !== undefined) {
-    version = aliased;
-    how = `its ${ALIASES.current} alias`;
-  } else {
-    // listVersions is newest first; sorting again costs nothing and does not rely on it.
-    const enabled = (await store.listVersions(name))
-      .filter((v) => v.state === 'ENABLED')
-      .sort((a, b) => b.number - a.number)[0];
-    if (!enabled) {
-      throw new PermanentError(`secret ${name} has no enabled version to read`);
-    }
-    version = enabled.number;
-    how = 'its newest enabled version';
+  if (aliased !== undefined) return access(store, name, aliased, `its ${ALIASES.current} alias`);
+  try {
+    return await store.accessVersion(name, 'latest');
+  } catch (err) {
+    if (!(err instanceof VersionNotEnabledError)) throw named(err, name, 'latest', 'its newest');
   }
+  // listVersions is newest first; sorting again costs nothing and does not rely on it.
+  const enabled = (await store.listVersions(name))
+    .filter((v) => v.state === 'ENABLED')
+    .sort((a, b) => b.number - a.number)[0];
+  if (!enabled) throw new PermanentError(`secret ${name} has no enabled version to read`);
+  return access(store, name, enabled.number, 'its newest enabled version; latest is not enabled');
+}
+
+async function access(
+  store: SecretStore,
+  name: string,
+  version: number,
+  how: string,
+): Promise<string> {
   try {
     return await store.accessVersion(name, version);
   } catch (err) {
-    // Not ours to classify (a programming error): unchanged.
-    if (!(err instanceof RotatorError)) throw err;
-    const message = `reading secret ${name} at version ${version} (${how}) failed: ${err.message}`;
-    const options = { cause: err, context: { ...err.context, version } };
-    if (err instanceof TransientError) throw new TransientError(message, options);
-    throw new PermanentError(message, options);
+    throw named(err, name, version, how);
   }
+}
+
+/** The same failure, its message naming the version that was tried; its class kept. */
+function named(err: unknown, name: string, version: number | string, how: string): unknown {
+  // Not ours to classify (a programming error): unchanged.
+  if (!(err instanceof RotatorError)) return err;
+  const message = `reading secret ${name} at version ${version} (${how}) failed: ${err.message}`;
+  const options = { cause: err, context: { ...err.context, version } };
+  return err instanceof TransientError
+    ? new TransientError(message, options)
+    : new PermanentError(message, options);
 }
