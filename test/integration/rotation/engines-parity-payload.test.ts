@@ -264,7 +264,6 @@ describe('the payload round-trips exactly', () => {
 
 describe('the admin secret', () => {
   async function adminSecretWith(
-    engine: 'postgres' | 'mariadb',
     versions: Array<{ payload: Record<string, unknown>; disabled?: boolean }>,
   ): Promise<string> {
     const id = `admin-${randomBytes(4).toString('hex')}`;
@@ -284,7 +283,7 @@ describe('the admin secret', () => {
   it('with a disabled newest version: read at its newest enabled version, the rotation succeeds', async () => {
     const server = h.databases.postgres;
     const good = adminPayload('postgres', server);
-    const adminSecret = await adminSecretWith('postgres', [
+    const adminSecret = await adminSecretWith([
       { payload: good },
       { payload: { ...good, password: 'rolled-back-bad-value' }, disabled: true },
     ]);
@@ -302,11 +301,11 @@ describe('the admin secret', () => {
 
   it('says which version it tried when that one cannot be read', async () => {
     const good = adminPayload('mariadb', h.databases.mariadb);
-    const none = await adminSecretWith('mariadb', [{ payload: good, disabled: true }]);
+    const none = await adminSecretWith([{ payload: good, disabled: true }]);
     await expect(readCurrentValue(h.store, none)).rejects.toThrow(
       `secret ${none} has no enabled version to read`,
     );
-    const aliased = await adminSecretWith('mariadb', [{ payload: good }, { payload: good }]);
+    const aliased = await adminSecretWith([{ payload: good }, { payload: good }]);
     const [secret] = await h.client.getSecret({ name: aliased });
     await h.client.updateSecret({
       secret: { name: aliased, versionAliases: { current: 1 }, etag: secret.etag },
