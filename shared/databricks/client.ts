@@ -59,8 +59,12 @@ export interface DatabricksClient {
   updateConnectionOptions(name: string, options: Record<string, string>): Promise<void>;
 }
 
-/** Jobs 2.2 pages run lists at 25 at most. */
-const RUNS_PAGE_SIZE = 25;
+/**
+ * Runs per jobs/runs/list page: the Jobs API reference (and the SDKs generated from it, e.g.
+ * sdk-js ListRunsRequest.limit) says the limit "must be greater than 0 and less than 25" (default
+ * 20), so 24 is the largest page it allows.
+ */
+const RUNS_PAGE_SIZE = 24;
 /** A job with more active runs than this is not something a rotation should page through. */
 const MAX_RUN_PAGES = 40;
 export const MAX_IDEMPOTENCY_TOKEN_LENGTH = 64;

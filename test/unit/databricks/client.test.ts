@@ -99,7 +99,7 @@ describe('createDatabricksClient', () => {
     expect(Object.fromEntries(second.searchParams)).toEqual({
       job_id: '9',
       active_only: 'true',
-      limit: '25',
+      limit: '24',
       page_token: 'n1',
     });
   });
