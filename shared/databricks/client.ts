@@ -1,3 +1,4 @@
+import { PermanentError } from '../errors';
 import { createDatabricksHttp, type HttpOptions } from './http';
 import {
   type Cluster,
@@ -127,7 +128,10 @@ export function createDatabricksClient(options: HttpOptions): DatabricksClient {
 
     async runNow(jobId, idempotencyToken) {
       if (idempotencyToken.length === 0 || idempotencyToken.length > MAX_IDEMPOTENCY_TOKEN_LENGTH) {
-        throw new RangeError(`idempotency token must be 1-${MAX_IDEMPOTENCY_TOKEN_LENGTH} chars`);
+        // Repeating cannot fix it: permanent, so the refresh records it instead of retrying.
+        throw new PermanentError(
+          `idempotency token must be 1-${MAX_IDEMPOTENCY_TOKEN_LENGTH} chars`,
+        );
       }
       const answer = await http({
         method: 'POST',
