@@ -1,8 +1,17 @@
 /**
- * The error family. The class decides what the function boundary does with a failure:
- * - PermanentError: retrying cannot help (bad event, bad config, unknown secret). Log once, ack.
+ * The error family: everything the product throws on purpose is a RotatorError, and its class alone
+ * decides what the function boundary (shared/runtime/cloud-event-handler.ts) does with it:
+ * - PermanentError: retrying cannot help (unknown secret, bad config). One ERROR line, ack.
+ *   - InvalidEventError (shared/events/pubsub-cloud-event.ts): the event itself is malformed.
+ *     One WARNING line, ack.
  * - TransientError: the world may heal (database down, Secret Manager UNAVAILABLE, Databricks 429).
- *   Throw so that Pub/Sub redelivers; attempts are bounded by the rotation state, not by hope.
+ *   One WARNING line, then Pub/Sub redelivers; attempts are bounded by the rotation state and the
+ *   dead-letter policy, not by hope.
+ *   - RetryLaterError: an expected wait (another worker holds the secret). INFO, redelivered.
+ * - SettingsError (shared/runtime/settings.ts): the deployment is misconfigured, whatever the
+ *   event. One ERROR line per event, redelivered, so a fixed deploy processes what arrived.
+ * Anything else reaching the boundary (a plain Error, a RotatorError of no subclass) is a bug or
+ * an unclassified library failure: ERROR, redelivered, bounded by the dead-letter policy.
  * Messages never carry secret values: callers pass names and codes, and keep the driver error as
  * `cause` (which the logger reduces to its name and code).
  */

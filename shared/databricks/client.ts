@@ -1,3 +1,4 @@
+import { PermanentError } from '../errors';
 import { createDatabricksHttp, type HttpOptions } from './http';
 import {
   type Cluster,
@@ -59,8 +60,12 @@ export interface DatabricksClient {
   updateConnectionOptions(name: string, options: Record<string, string>): Promise<void>;
 }
 
-/** Jobs 2.2 pages run lists at 25 at most. */
-const RUNS_PAGE_SIZE = 25;
+/**
+ * Runs per jobs/runs/list page: the Jobs API reference (and the SDKs generated from it, e.g.
+ * sdk-js ListRunsRequest.limit) says the limit "must be greater than 0 and less than 25" (default
+ * 20), so 24 is the largest page it allows.
+ */
+const RUNS_PAGE_SIZE = 24;
 /** A job with more active runs than this is not something a rotation should page through. */
 const MAX_RUN_PAGES = 40;
 export const MAX_IDEMPOTENCY_TOKEN_LENGTH = 64;
@@ -123,7 +128,10 @@ export function createDatabricksClient(options: HttpOptions): DatabricksClient {
 
     async runNow(jobId, idempotencyToken) {
       if (idempotencyToken.length === 0 || idempotencyToken.length > MAX_IDEMPOTENCY_TOKEN_LENGTH) {
-        throw new RangeError(`idempotency token must be 1-${MAX_IDEMPOTENCY_TOKEN_LENGTH} chars`);
+        // Repeating cannot fix it: permanent, so the refresh records it instead of retrying.
+        throw new PermanentError(
+          `idempotency token must be 1-${MAX_IDEMPOTENCY_TOKEN_LENGTH} chars`,
+        );
       }
       const answer = await http({
         method: 'POST',

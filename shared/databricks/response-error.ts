@@ -18,7 +18,8 @@ const MAX_MESSAGE = 300;
 
 /**
  * A DatabricksError from a non-2xx answer. Only the error code and Databricks' short message are
- * kept, scrubbed of every registered value and cut short; the rest of the body is dropped.
+ * kept, scrubbed of every registered value and then cut to MAX_MESSAGE characters; the rest of the
+ * body is dropped.
  */
 export async function errorFromResponse(
   what: string,
@@ -34,7 +35,9 @@ export async function errorFromResponse(
   } catch {
     // Not JSON (a gateway page): the status alone has to do.
   }
-  const message = redactor.scrub((body.message ?? response.statusText).slice(0, MAX_MESSAGE));
+  // Scrub first, then cut: a cut through a registered value would leave a prefix the scrub no
+  // longer recognises as that value.
+  const message = redactor.scrub(body.message ?? response.statusText).slice(0, MAX_MESSAGE);
   let errorCode = body.error_code ?? CODE_BY_STATUS[response.status] ?? `HTTP_${response.status}`;
   // jobs/get, runs/get and clusters/get answer a missing id with 400 "... does not exist".
   if (response.status === 400 && /does not exist/i.test(message)) {

@@ -34,9 +34,20 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 /** Databricks sends 429 without Retry-After at times (sdk-py #391, #402): wait 1 s then. */
 export const DEFAULT_RETRY_AFTER_MS = 1_000;
 
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+const TIME = '\\d{2}:\\d{2}:\\d{2}';
+/** The three HTTP-date forms a recipient must accept (RFC 9110 5.6.7); asctime carries no zone. */
+const HTTP_DATE = [
+  new RegExp(`^${DAY}, \\d{2} ${MONTH} \\d{4} ${TIME} GMT$`),
+  new RegExp(`^${DAY}[a-z]*, \\d{2}-${MONTH}-\\d{2} ${TIME} GMT$`),
+  new RegExp(`^${DAY} ${MONTH} (?:\\d{2}| \\d) ${TIME} \\d{4}$`),
+];
+
 /**
- * `Retry-After` in milliseconds from `nowMs`: delta-seconds or an HTTP date (RFC 9110 10.2.3).
- * Undefined when absent or unreadable; a date in the past means "now".
+ * `Retry-After` in milliseconds from `nowMs`: delta-seconds or an HTTP-date (RFC 9110 10.2.3).
+ * Undefined when absent or unreadable (`-3`, `2026-11`: Date.parse would take them for dates);
+ * an HTTP-date in the past means "now".
  */
 export function parseRetryAfter(
   value: string | null | undefined,
@@ -45,7 +56,9 @@ export function parseRetryAfter(
   if (value === null || value === undefined) return undefined;
   const trimmed = value.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const date = Date.parse(trimmed);
+  const form = HTTP_DATE.findIndex((re) => re.test(trimmed));
+  if (form < 0) return undefined;
+  const date = Date.parse(form === 2 ? `${trimmed} GMT` : trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - nowMs);
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PermanentError } from '../errors';
 import { formatIssues } from '../zod-issues';
 
 export const MESSAGE_PUBLISHED = 'google.cloud.pubsub.topic.v1.messagePublished';
@@ -39,7 +40,11 @@ export interface DecodedMessage {
   body: string;
 }
 
-export class InvalidEventError extends Error {
+/**
+ * The event itself is malformed (envelope, type, attributes, body): a permanent failure that the
+ * boundary logs at WARNING and acknowledges. The message names what is wrong, never the body.
+ */
+export class InvalidEventError extends PermanentError {
   constructor(message: string) {
     super(message);
     this.name = 'InvalidEventError';

@@ -10,6 +10,7 @@ import {
   describeError,
   isPermanent,
   PermanentError,
+  RetryLaterError,
   TransientError,
 } from '../errors';
 import type { RotationRequest } from '../events/rotation-request';
@@ -85,7 +86,7 @@ export async function handleRotationRequest(
       return { action: 'stale' };
     }
     if (decision.action === 'busy') {
-      throw new TransientError('a rotation of this secret is in progress; retry later', {
+      throw new RetryLaterError('a rotation of this secret is in progress; retry later', {
         context: {
           rotationId: state.rotation?.id,
           leaseUntil: new Date(decision.leaseUntil).toISOString(),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DurationSchema } from '../config/duration';
+import { parseDuration } from '../config/duration';
+import { RotatorError } from '../errors';
 import { parseSeverity } from '../logging/logger';
 import { formatIssues } from '../zod-issues';
 
@@ -22,7 +23,12 @@ const EnvSchema = z.object({
   ROTATOR_DB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   /** Regions whose regional secrets retireVersions also scans (comma-separated). */
   ROTATOR_LOCATIONS: z.string().default(''),
-  ROTATOR_OVERDUE_MARGIN: DurationSchema.prefault('1h'),
+  // Not DurationSchema: its message quotes the input, and a setting's value stays out of errors.
+  ROTATOR_OVERDUE_MARGIN: z
+    .string()
+    .default('1h')
+    .refine((t) => parseDuration(t) !== undefined, 'a duration (e.g. 90s, 30m, 24h, 7d)')
+    .transform((t) => parseDuration(t) as number),
 });
 
 export interface Settings {
@@ -38,17 +44,26 @@ export interface Settings {
   overdueMarginMs: number;
 }
 
-export class SettingsError extends Error {
-  constructor(message: string) {
-    super(message);
+/**
+ * The deployment's environment is wrong: every event fails the same way until it is redeployed.
+ * `settings` names the variables at fault; neither the message nor the fields ever hold a value
+ * (a secret pasted into the wrong variable must not reach the logs).
+ */
+export class SettingsError extends RotatorError {
+  readonly settings: string[];
+
+  constructor(message: string, settings: string[]) {
+    super(message, { context: { settings: settings.join(',') } });
     this.name = 'SettingsError';
+    this.settings = settings;
   }
 }
 
 export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    throw new SettingsError(`invalid environment: ${formatIssues(parsed.error)}`);
+    const names = [...new Set(parsed.error.issues.map((i) => String(i.path[0])))];
+    throw new SettingsError(`invalid environment: ${formatIssues(parsed.error)}`, names);
   }
   const e = parsed.data;
   const projectId = e.GCP_PROJECT ?? e.GOOGLE_CLOUD_PROJECT;
@@ -58,6 +73,7 @@ export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (!projectId || !topic) {
     throw new SettingsError(
       'invalid environment: GCP_PROJECT (or ROTATION_EVENTS_TOPIC) is required',
+      ['GCP_PROJECT', 'ROTATION_EVENTS_TOPIC'],
     );
   }
   return {

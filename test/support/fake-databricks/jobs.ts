@@ -93,10 +93,12 @@ export class FakeJobs {
 
   list(query: URLSearchParams) {
     const jobId = Number(query.get('job_id'));
-    const limit = Number(query.get('limit') ?? 20);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 25) {
-      throw invalid('limit must be between 1 and 25');
+    // The reference: "greater than 0 and less than 25", default 20; 0 means the maximum.
+    const asked = Number(query.get('limit') ?? 20);
+    if (!Number.isInteger(asked) || asked < 0 || asked > 24) {
+      throw invalid('limit must be greater than 0 and less than 25');
     }
+    const limit = asked === 0 ? 24 : asked;
     const offset = query.get('page_token') ? Number(atob(query.get('page_token') ?? '')) : 0;
     const all = this.runs
       .filter((r) => !query.has('job_id') || r.job_id === jobId)

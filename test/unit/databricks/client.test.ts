@@ -1,5 +1,6 @@
 import { createDatabricksClient } from '../../../shared/databricks/client';
 import { DatabricksError } from '../../../shared/databricks/databricks-error';
+import { PermanentError } from '../../../shared/errors';
 import { createLogger, memorySink } from '../../../shared/logging/logger';
 import { Redactor } from '../../../shared/logging/redactor';
 import { ManualClock } from '../../support/fake-databricks/manual-clock';
@@ -99,7 +100,7 @@ describe('createDatabricksClient', () => {
     expect(Object.fromEntries(second.searchParams)).toEqual({
       job_id: '9',
       active_only: 'true',
-      limit: '25',
+      limit: '24',
       page_token: 'n1',
     });
   });
@@ -171,7 +172,7 @@ describe('createDatabricksClient', () => {
   it('refuses an idempotency token longer than 64 characters before sending', async () => {
     const { client, seen } = setup([]);
 
-    await expect(client.runNow(1, 'x'.repeat(65))).rejects.toThrow(RangeError);
+    await expect(client.runNow(1, 'x'.repeat(65))).rejects.toThrow(PermanentError);
     expect(seen).toHaveLength(0);
   });
 });

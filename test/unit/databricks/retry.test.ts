@@ -40,12 +40,29 @@ describe('parseRetryAfter', () => {
     [' 1.5 ', 1_500],
     ['Mon, 02 Nov 2026 10:00:07 GMT', 7_000],
     ['Mon, 02 Nov 2026 09:59:00 GMT', 0],
+    ['Monday, 02-Nov-26 10:00:05 GMT', 5_000],
+    ['Mon Nov  2 10:00:04 2026', 4_000],
   ])('reads %p as %p ms', (value, expected) => {
     expect(parseRetryAfter(value, now)).toBe(expected);
   });
 
-  it.each([null, undefined, 'soon', ''])('ignores %p', (value) => {
-    expect(parseRetryAfter(value, now)).toBeUndefined();
+  // A negative number or an ISO date is not a date in the past ("now"): Date.parse would say so.
+  it.each([null, undefined, 'soon', '', '-3', '-0.5', '2026-11', '1e3', '2026-11-02T10:00:07Z'])(
+    'ignores %p',
+    (value) => {
+      expect(parseRetryAfter(value, now)).toBeUndefined();
+    },
+  );
+
+  it('a throttled answer with an unreadable Retry-After waits the default, not 0 ms', () => {
+    const err = new DatabricksError('x', {
+      status: 429,
+      errorCode: 'TOO_MANY_REQUESTS',
+      retryAfterMs: parseRetryAfter('-3', now),
+    });
+    expect(retryDelay(err, 1, { ...policy, baseDelayMs: 1, maxDelayMs: 1 }, () => 0)).toBe(
+      DEFAULT_RETRY_AFTER_MS,
+    );
   });
 });
 
