@@ -157,7 +157,7 @@ describe('SM emulator: rotation schedule and clock', () => {
     await rig.emulator.checkRotations();
     const [first] = rotates(s.name);
     expect(first?.json).toMatchObject({ name: s.name });
-    expect((first?.json as { rotation?: unknown }).rotation).toBeUndefined();
+    expect(first?.json).not.toHaveProperty('rotation');
     const [cleared] = await rig.client.getSecret({ name: s.name });
     expect(cleared.rotation).toBeNull();
     expect(cleared.topics).toEqual([{ name: TOPIC }]);
