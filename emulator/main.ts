@@ -15,6 +15,12 @@ const port = (value: string) => {
   return n;
 };
 
+const positive = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('not a positive integer');
+  return n;
+};
+
 const program = new Command('emulator')
   .description('Secret Manager emulator (gRPC, 127.0.0.1)')
   .option('--port <port>', 'port to listen on (0 picks a free one)', port, 9090)
@@ -24,9 +30,28 @@ const program = new Command('emulator')
     'allow rotation periods down to 1 s and any next rotation time',
     false,
   )
+  .option(
+    '--quotas',
+    "enforce Secret Manager's request quotas (600 reads, 600 writes, 90,000 accesses per minute per project; per-secret write rates) with RESOURCE_EXHAUSTED",
+    false,
+  )
+  .option(
+    '--quota-minute-ms <ms>',
+    'length of a quota minute in ms, to scale the quotas (default 60000)',
+    positive,
+  )
   .parse();
 
-const opts = program.opts<{ port: number; stateFile?: string; relaxedRotationLimits: boolean }>();
+const opts = program.opts<{
+  port: number;
+  stateFile?: string;
+  relaxedRotationLimits: boolean;
+  quotas: boolean;
+  quotaMinuteMs?: number;
+}>();
+if (opts.quotaMinuteMs !== undefined && !opts.quotas) {
+  program.error('--quota-minute-ms needs --quotas');
+}
 const stderrSink: LogSink = { write: (line) => process.stderr.write(`${line}\n`) };
 const logger = createLogger({ sink: stderrSink });
 
@@ -44,6 +69,9 @@ async function main(): Promise<void> {
   const emulator = await startSecretManagerEmulator({
     port: opts.port,
     relaxedRotationLimits: opts.relaxedRotationLimits,
+    ...(opts.quotas
+      ? { quotas: opts.quotaMinuteMs ? { minuteMs: opts.quotaMinuteMs } : true }
+      : {}),
     logger,
     ...(opts.stateFile ? { stateFile: opts.stateFile } : {}),
     ...(pubsub ? { notifier: createPubSubNotifier(pubsub) } : {}),
@@ -54,6 +82,7 @@ async function main(): Promise<void> {
     notifications: pubsubHost ? `pubsub at ${pubsubHost}` : 'in-process only',
     stateFile: opts.stateFile ?? null,
     relaxedRotationLimits: opts.relaxedRotationLimits,
+    quotas: opts.quotas ? { minuteMs: opts.quotaMinuteMs ?? 60_000 } : false,
   });
 
   const shutdown = async (signal: string) => {

@@ -8,11 +8,23 @@ import { invalidArgument } from './errors';
  * values. Hand-written because no maintained npm package implements AIP-160 evaluation; it is a
  * small recursive-descent parser over the filterable view of a resource.
  *
- * The view is a plain object with snake_case keys; timestamps are `Date`s, maps are objects and
- * repeated fields arrays. Unknown top-level fields are refused, so a typo fails loudly.
+ * The view is a plain object with snake_case keys; timestamps are `Date`s, messages are objects,
+ * map fields are objects made with `mapField` and repeated fields arrays; an unset field is
+ * `undefined`. Unknown top-level fields are refused, so a typo fails loudly.
  */
 export type FilterView = Record<string, unknown>;
 export type Predicate = (view: FilterView) => boolean;
+
+const MAP = Symbol('map field');
+
+/**
+ * Marks a map field of a view. `field:*` tests presence: a message that is set is present even
+ * when empty (`replication.automatic:*`, the filtering page's way to find secrets with automatic
+ * replication, where `automatic` is usually `{}`), while an empty map has nothing to be present.
+ */
+export function mapField(entries: Record<string, string>): Record<string, string> {
+  return Object.defineProperty({ ...entries }, MAP, { value: true, enumerable: false });
+}
 
 type Node =
   | { kind: 'and' | 'or'; items: Node[] }
@@ -191,7 +203,7 @@ function compare(found: unknown[], op: Op, raw: string): boolean {
 function isEmpty(v: unknown): boolean {
   if (v === null || v === undefined || v === '') return true;
   if (Array.isArray(v)) return v.length === 0;
-  if (typeof v === 'object' && !(v instanceof Date)) return Object.keys(v).length === 0;
+  if (typeof v === 'object' && MAP in v) return Object.keys(v).length === 0;
   return false;
 }
 

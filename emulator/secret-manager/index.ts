@@ -1,6 +1,7 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { type Clock, systemClock } from '../../shared/clock';
 import { createLogger, type Logger } from '../../shared/logging/logger';
+import { CallCounter } from './call-counter';
 import { DelayedPointers } from './consistency';
 import { createEtagSource } from './etag';
 import { FaultInjector } from './faults';
@@ -12,11 +13,14 @@ import {
 } from './notifications';
 import { loadState, saveState } from './persistence';
 import { serviceDefinition } from './protos';
+import { QuotaLimiter, type QuotaOptions } from './quotas';
 import { RotationClock } from './rotation-clock';
 import { createServiceImplementation } from './service';
 import { SecretStore } from './store';
 import { PRODUCTION_LIMITS, RELAXED_LIMITS } from './validation';
 
+export type { CallCounts } from './call-counter';
+export { CallCounter, countingStore, difference } from './call-counter';
 export type { EventType, SecretEvent } from './events';
 export { EVENT_TYPES } from './events';
 export type { FaultOptions, RpcMethod } from './faults';
@@ -29,6 +33,10 @@ export type {
 } from './notifications';
 export { createNotificationSink } from './notifications';
 export { createPubSubNotifier } from './pubsub-notifier';
+export type { QuotaOptions } from './quotas';
+export { quotaExceeded } from './quotas';
+export type { RequestKind } from './request-kinds';
+export { KIND_OF, REQUEST_KINDS } from './request-kinds';
 
 export interface SecretManagerEmulatorOptions {
   /** 0 (the default) picks a free port. The server listens on 127.0.0.1 only. */
@@ -43,6 +51,12 @@ export interface SecretManagerEmulatorOptions {
   relaxedRotationLimits?: boolean;
   /** Alias and `latest` reads see the state as it was this long ago (eventual consistency). */
   aliasReadDelayMs?: number;
+  /**
+   * Enforce Secret Manager's request quotas (per project read/write/access per minute, per secret
+   * and per version write rates) with RESOURCE_EXHAUSTED; `true` for production's figures, or
+   * options to scale the minute or change a limit. Off by default.
+   */
+  quotas?: boolean | QuotaOptions;
   /** How often the system clock checks for due rotations; default 250 ms. */
   rotationCheckIntervalMs?: number;
   logger?: Logger;
@@ -56,6 +70,10 @@ export interface SecretManagerEmulator {
   /** Every notification published, in-process. */
   notifications: NotificationSink;
   faults: FaultInjector;
+  /** Every request received, by kind and method (refused ones included). */
+  calls: CallCounter;
+  /** Requests refused for quota so far (0 without quota mode). */
+  readonly quotaRefusals: number;
   /** Processes rotations, expirations and scheduled destructions due by the clock, now. */
   checkRotations(): Promise<void>;
   stop(): Promise<void>;
@@ -87,6 +105,10 @@ export async function startSecretManagerEmulator(
   const notifications = createNotificationSink();
   const dispatcher = new Dispatcher(notifications, options.notifier, logger);
   const faults = new FaultInjector();
+  const calls = new CallCounter();
+  const quotas = options.quotas
+    ? new QuotaLimiter(clock, options.quotas === true ? {} : options.quotas)
+    : undefined;
   const rotationClock = new RotationClock(
     () => store.processDue(),
     (events) => {
@@ -98,7 +120,15 @@ export async function startSecretManagerEmulator(
   const server = new Server();
   server.addService(
     serviceDefinition,
-    createServiceImplementation({ store, dispatcher, faults, afterChange: persist, logger }),
+    createServiceImplementation({
+      store,
+      dispatcher,
+      faults,
+      calls,
+      ...(quotas ? { quotas } : {}),
+      afterChange: persist,
+      logger,
+    }),
   );
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(
@@ -118,6 +148,10 @@ export async function startSecretManagerEmulator(
     address: `${HOST}:${port}`,
     notifications,
     faults,
+    calls,
+    get quotaRefusals() {
+      return quotas?.refused ?? 0;
+    },
     async checkRotations() {
       rotationClock.check();
     },

@@ -1,6 +1,7 @@
 import { toProto3JSON } from 'proto3-json-serializer';
 import type * as protobuf from 'protobufjs';
 import { INVALID_REQUEST, invalidArgument } from './errors';
+import { mapField } from './filter';
 import type {
   CustomerManagedEncryption,
   Replication,
@@ -275,8 +276,8 @@ export function secretFilterView(s: StoredSecret): Record<string, unknown> {
   return {
     name: s.name,
     create_time: date(s.createTime),
-    labels: s.labels,
-    annotations: s.annotations,
+    labels: mapField(s.labels),
+    annotations: mapField(s.annotations),
     topics: s.topics.map((name) => ({ name })),
     replication,
     expire_time: date(s.expireTime),
@@ -286,8 +287,8 @@ export function secretFilterView(s: StoredSecret): Record<string, unknown> {
           rotation_period: s.rotation.rotationPeriod && `${s.rotation.rotationPeriod.seconds}s`,
         }
       : undefined,
-    version_aliases: Object.fromEntries(
-      Object.entries(s.versionAliases).map(([k, v]) => [k, String(v)]),
+    version_aliases: mapField(
+      Object.fromEntries(Object.entries(s.versionAliases).map(([k, v]) => [k, String(v)])),
     ),
     version_destroy_ttl: s.versionDestroyTtl && `${s.versionDestroyTtl.seconds}s`,
     etag: s.etag,

@@ -6,6 +6,7 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import type { Logger } from '../../shared/logging/logger';
+import type { CallCounter } from './call-counter';
 import { notFound, SmError, unimplemented } from './errors';
 import type { SecretEvent } from './events';
 import type { FaultInjector, RpcMethod } from './faults';
@@ -13,6 +14,7 @@ import { compileFilter } from './filter';
 import { parseParent, parseSecretName, parseVersionName, versionNameOf } from './names';
 import type { Dispatcher } from './notifications';
 import { paginate } from './paging';
+import type { QuotaLimiter } from './quotas';
 import {
   canonicalMask,
   type ProtoSecret,
@@ -36,6 +38,10 @@ export interface ServiceDeps {
   store: SecretStore;
   dispatcher: Dispatcher;
   faults: FaultInjector;
+  /** Counts every request that arrives, refused ones included. */
+  calls: CallCounter;
+  /** Refuses requests over Secret Manager's quotas (quota mode only). */
+  quotas?: QuotaLimiter;
   /** Called after every change (persistence). */
   afterChange: () => void;
   logger: Logger;
@@ -74,6 +80,9 @@ export function createServiceImplementation(deps: ServiceDeps): UntypedServiceIm
     <Req>(method: RpcMethod, handler: (request: Req) => unknown) =>
     async (call: ServerUnaryCall<Req, unknown>, callback: sendUnaryData<unknown>) => {
       try {
+        deps.calls.record(method);
+        // The API front end judges quota before the service sees the request.
+        deps.quotas?.admit(method, call.request);
         const before = deps.faults.take(method, 'before');
         if (before) throw new SmError(before.code, before.message);
         const response = await handler(call.request);

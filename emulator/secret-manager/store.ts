@@ -356,7 +356,9 @@ export class SecretStore {
    * Everything that comes due by the clock: expired secrets are deleted, scheduled destructions
    * happen, and due rotations send SECRET_ROTATE after next_rotation_time moved on by the period
    * (production's SECRET_ROTATE already carries the advanced time); a rotation without a period is
-   * removed once it fired. Each of these moves the resource's etag.
+   * removed once it fired ("Without a period it happens once and is then gone from the secret",
+   * measured in production by github.com/kmoneil/zig-gcp docs/secret-manager/notifications.md).
+   * Each of these moves the resource's etag.
    */
   processDue(): SecretEvent[] {
     const now = this.now;

@@ -94,13 +94,16 @@ describe('SM emulator: the npm run emulator program', () => {
     expect(fs.readFileSync(stateFile, 'utf8')).toContain('projects/local/secrets/db');
   });
 
-  it('exits 0 on SIGTERM, with relaxed rotation limits taken from the command line', async () => {
+  it('exits 0 on SIGTERM, with relaxed rotation limits and quotas taken from the command line', async () => {
     const running = await run(path.join(root, 'node_modules/.bin/ts-node'), [
       '--transpile-only',
       'emulator/main.ts',
       '--port',
       '0',
       '--relaxed-rotation-limits',
+      '--quotas',
+      '--quota-minute-ms',
+      '600000',
     ]);
     const client = createSecretManagerClient({
       env: { SECRET_MANAGER_EMULATOR_HOST: running.address },
@@ -119,6 +122,13 @@ describe('SM emulator: the npm run emulator program', () => {
         },
       });
       expect(s.rotation?.rotationPeriod?.seconds).toBe('1');
+      // A ten-minute quota minute has ten-second seconds: the third write to one secret waits.
+      for (const v of ['a', 'b']) {
+        await client.addSecretVersion({ parent: s.name, payload: { data: Buffer.from(v) } });
+      }
+      await expect(
+        client.addSecretVersion({ parent: s.name, payload: { data: Buffer.from('c') } }),
+      ).rejects.toMatchObject({ code: 8, details: expect.stringMatching(/^Quota exceeded for/) });
     } finally {
       await client.close();
       running.child.kill('SIGTERM');

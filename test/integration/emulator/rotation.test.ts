@@ -146,6 +146,55 @@ describe('SM emulator: rotation schedule and clock', () => {
     expect(after.rotation).toBeNull();
   });
 
+  it('drives a schedule by next_rotation_time alone: fire, clear, set the next time, fire again', async () => {
+    // As a cron-driven rotator does (issue 14): no period; after each SECRET_ROTATE the secret has
+    // no rotation left, and the rotator sets the next time (>= 5 min ahead) with the mask path.
+    const [s] = await create({
+      topics: [{ name: TOPIC }],
+      rotation: { nextRotationTime: at(clock, 10 * MINUTE) },
+    });
+    clock.advance(10 * MINUTE);
+    await rig.emulator.checkRotations();
+    const [first] = rotates(s.name);
+    expect(first?.json).toMatchObject({ name: s.name });
+    expect(first?.json).not.toHaveProperty('rotation');
+    const [cleared] = await rig.client.getSecret({ name: s.name });
+    expect(cleared.rotation).toBeNull();
+    expect(cleared.topics).toEqual([{ name: TOPIC }]);
+
+    const setNext = (ms: number, etag?: string | null) =>
+      rig.client.updateSecret({
+        secret: { name: s.name, rotation: { nextRotationTime: at(clock, ms) }, etag: etag ?? '' },
+        updateMask: { paths: ['rotation.next_rotation_time'] },
+      });
+    expect(await failure(setNext(4 * MINUTE))).toEqual({
+      code: status.INVALID_ARGUMENT,
+      details: 'Next rotation time must be at least [5m] in the future.',
+    });
+    const [next] = await setNext(HOUR, cleared.etag);
+    expect(next.rotation?.rotationPeriod).toBeNull();
+    clock.advance(HOUR - 1);
+    await rig.emulator.checkRotations();
+    expect(rotates(s.name)).toHaveLength(1);
+    clock.advance(1);
+    await rig.emulator.checkRotations();
+    expect(rotates(s.name)).toHaveLength(2);
+    expect((await rig.client.getSecret({ name: s.name }))[0].rotation).toBeNull();
+  });
+
+  it('drops the period when the whole rotation is replaced by a time alone', async () => {
+    const [s] = await create({
+      topics: [{ name: TOPIC }],
+      rotation: { nextRotationTime: at(clock, HOUR), rotationPeriod: seconds(86_400) },
+    });
+    const [u] = await rig.client.updateSecret({
+      secret: { name: s.name, rotation: { nextRotationTime: at(clock, 2 * HOUR) } },
+      updateMask: { paths: ['rotation'] },
+    });
+    expect(u.rotation?.rotationPeriod).toBeNull();
+    expect(u.rotation?.nextRotationTime?.seconds).toBe(String(at(clock, 2 * HOUR).seconds));
+  });
+
   it('triggers a rotation by moving rotation.next_rotation_time, keeping the period', async () => {
     const [s] = await create({
       topics: [{ name: TOPIC }],

@@ -261,6 +261,36 @@ describe('SM emulator: secrets', () => {
       );
       expect(f.code).toBe(status.INVALID_ARGUMENT);
     });
+    it('finds secrets by replication kind: an empty automatic policy is present', async () => {
+      const parent = 'projects/replication-filter';
+      await rig.client.createSecret({
+        parent,
+        secretId: 'auto',
+        secret: { replication: AUTOMATIC },
+      });
+      await rig.client.createSecret({
+        parent,
+        secretId: 'managed',
+        secret: {
+          replication: { userManaged: { replicas: [{ location: 'europe-west3' }] } },
+          labels: {},
+        },
+      });
+      const ids = async (filter: string) => {
+        const [secrets] = await rig.client.listSecrets({ parent, filter });
+        return secrets.map(lastSegment);
+      };
+      // The filtering page's own example (secret-manager/docs/filtering).
+      expect(await ids('replication.automatic:*')).toEqual(['auto']);
+      expect(await ids('replication.user_managed:*')).toEqual(['managed']);
+      expect(await ids('replication.user_managed.replicas.location:europe-west3')).toEqual([
+        'managed',
+      ]);
+      expect(await ids('replication:*')).toEqual(['auto', 'managed']);
+      expect(await ids('NOT replication.automatic:*')).toEqual(['managed']);
+      // An empty map has nothing to be present.
+      expect(await ids('labels:*')).toEqual([]);
+    });
   });
 
   describe('regional secrets', () => {

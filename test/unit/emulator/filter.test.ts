@@ -1,9 +1,9 @@
-import { compileFilter } from '../../../emulator/secret-manager/filter';
+import { compileFilter, mapField } from '../../../emulator/secret-manager/filter';
 
-const FIELDS = ['name', 'labels', 'state', 'create_time', 'topics'] as const;
+const FIELDS = ['name', 'labels', 'state', 'create_time', 'topics', 'replication'] as const;
 const view = (extra: Record<string, unknown>) => ({
   name: 'projects/p/secrets/db-prod-password',
-  labels: { rotator: 'managed', env: 'prod' },
+  labels: mapField({ rotator: 'managed', env: 'prod' }),
   state: 'ENABLED',
   create_time: new Date('2026-10-02T13:00:00Z'),
   topics: [{ name: 'projects/p/topics/a' }, { name: 'projects/p/topics/b' }],
@@ -39,6 +39,15 @@ describe('list filter', () => {
     ['prod', true],
   ])('%j → %s', (filter, expected) => {
     expect(matches(filter)).toBe(expected);
+  });
+
+  it('counts a set message as present even when empty, an empty map as absent', () => {
+    const automatic = { replication: { automatic: {} }, labels: mapField({}) };
+    expect(matches('replication.automatic:*', automatic)).toBe(true);
+    expect(matches('replication:*', automatic)).toBe(true);
+    expect(matches('replication.user_managed:*', automatic)).toBe(false);
+    expect(matches('labels:*', automatic)).toBe(false);
+    expect(matches('replication.automatic:*', { replication: undefined })).toBe(false);
   });
 
   it('binds OR tighter than AND, as AIP-160', () => {

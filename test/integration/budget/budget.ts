@@ -1,0 +1,29 @@
+/**
+ * Secret Manager calls allowed per operation, by quota kind (read = get/list, write = create/
+ * update/delete/add/enable/disable/destroy, access = AccessSecretVersion), as counted by the
+ * emulator on the wire. The figures are what the rotator costs today (measured 2026-11-29 by
+ * call-budget.test.ts); lower them as the rotation core gets cheaper, never raise them without
+ * saying why. Issue 13's target for a successful rotation: at most 5 writes, 2 reads, 3 accesses;
+ * an idle retire tick reads nothing per secret beyond the ListSecrets pages.
+ */
+/** How many managed secrets the idle tick lists. */
+export const IDLE_SECRETS = 5;
+
+export interface Budget {
+  read: number;
+  write: number;
+  access: number;
+}
+
+export const CALL_BUDGET = {
+  /** One successful rotation, PostgreSQL single-user. */
+  rotationSingleUser: { read: 5, write: 7, access: 4 },
+  /** One successful rotation, PostgreSQL alternating-users. */
+  rotationAlternatingUsers: { read: 5, write: 7, access: 4 },
+  /** refreshConsumers for one successful rotation with one target (a secret-scope copy). */
+  refreshOneTarget: { read: 3, write: 1, access: 2 },
+  /** A retire tick that retires one secret's previous version (its ListSecrets included). */
+  retirement: { read: 3, write: 3, access: 3 },
+  /** A retire tick over IDLE_SECRETS managed secrets, nothing due: today one ListSecretVersions each. */
+  idleRetireTick: { read: 1 + IDLE_SECRETS, write: 0, access: 0 },
+} satisfies Record<string, Budget>;
