@@ -207,3 +207,12 @@ export const DEFAULT_ROLES_SQL =
 export const CURRENT_ACCOUNT_SQL = 'SELECT CURRENT_USER() AS account';
 export const COUNT_SESSIONS_SQL =
   'SELECT COUNT(*) AS count FROM information_schema.PROCESSLIST WHERE USER = ?';
+/** The other sessions of a login (KILL needs one statement per connection id). */
+export const SESSION_IDS_SQL =
+  'SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = ? AND ID <> CONNECTION_ID()';
+
+/** `KILL CONNECTION n` for a processlist id; KILL takes no placeholder, so the id is checked. */
+export function killConnectionSql(id: number): string {
+  if (!Number.isSafeInteger(id) || id <= 0) throw new Error(`not a connection id: ${id}`);
+  return `KILL CONNECTION ${id}`;
+}

@@ -155,3 +155,7 @@ export const ROLE_SETTINGS_SQL = `SELECT d.datname AS "database", s.setconfig AS
 
 export const COUNT_SESSIONS_SQL =
   'SELECT count(*)::int AS "count" FROM pg_catalog.pg_stat_activity WHERE usename = $1';
+
+/** Terminates the other sessions of a login; `count` is how many pg_terminate_backend ended. */
+export const END_SESSIONS_SQL =
+  'SELECT count(*)::int AS "count" FROM pg_catalog.pg_stat_activity WHERE usename = $1 AND pid <> pg_catalog.pg_backend_pid() AND pg_catalog.pg_terminate_backend(pid)';
