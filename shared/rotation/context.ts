@@ -148,7 +148,9 @@ export async function persist(ctx: RotationContext, change: StateChange): Promis
     const record: RotationRecord = {
       ...ctx.record,
       ...change.record,
-      leaseUntil: change.releaseLease ? 0 : clock.now() + ctx.deps.settings.leaseMs,
+      // A released lease keeps the time it was given up: expired for a takeover, and the last
+      // sign of life for the overdue check (shared/retirement/overdue.ts).
+      leaseUntil: clock.now() + (change.releaseLease ? 0 : ctx.deps.settings.leaseMs),
     };
     const next: RotationState = {
       ...state,
