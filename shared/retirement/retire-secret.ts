@@ -109,7 +109,7 @@ export async function retireSecret(
   return plan;
 }
 
-async function retirePrevious(
+export async function retirePrevious(
   snapshot: SecretSnapshot,
   config: RotationConfig,
   version: number,
