@@ -156,6 +156,10 @@ export const ROLE_SETTINGS_SQL = `SELECT d.datname AS "database", s.setconfig AS
 export const COUNT_SESSIONS_SQL =
   'SELECT count(*)::int AS "count" FROM pg_catalog.pg_stat_activity WHERE usename = $1';
 
-/** Terminates the other sessions of a login; `count` is how many pg_terminate_backend ended. */
+/**
+ * Terminates the other sessions of a login; `count` is how many pg_terminate_backend ended. The
+ * CASE fixes the evaluation order: in a plain AND the planner may call pg_terminate_backend
+ * before the filters, on every backend (ours included).
+ */
 export const END_SESSIONS_SQL =
-  'SELECT count(*)::int AS "count" FROM pg_catalog.pg_stat_activity WHERE usename = $1 AND pid <> pg_catalog.pg_backend_pid() AND pg_catalog.pg_terminate_backend(pid)';
+  'SELECT count(*)::int AS "count" FROM pg_catalog.pg_stat_activity WHERE CASE WHEN usename = $1 AND pid <> pg_catalog.pg_backend_pid() THEN pg_catalog.pg_terminate_backend(pid) ELSE false END';
