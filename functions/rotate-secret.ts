@@ -1,9 +1,27 @@
+import { PermanentError } from '../shared/errors';
 import { decodePubSubEvent } from '../shared/events/pubsub-cloud-event';
 import { classifyMessage } from '../shared/events/rotation-request';
 import type { RotatorDeps } from '../shared/rotation/context';
 import { deferredRequest } from '../shared/rotation/grace';
 import { handleRotationRequest } from '../shared/rotation/rotator';
 import { withErrorBoundary } from '../shared/runtime/cloud-event-handler';
+import { PermissionDeniedError } from '../shared/secrets/secret-store';
+
+/**
+ * How long a Secret Manager PERMISSION_DENIED counts as IAM propagation after a terraform apply
+ * ("typically within 2 minutes, can take 7 minutes or longer", IAM docs), measured from the
+ * request's own time: until then Pub/Sub redelivers; after it the request is rejected with an
+ * ERROR naming the permission.
+ */
+export const IAM_PROPAGATION_MS = 10 * 60_000;
+
+function permissionDeniedTooLong(err: unknown, ageMs: number): unknown {
+  if (!(err instanceof PermissionDeniedError) || ageMs <= IAM_PROPAGATION_MS) return err;
+  return new PermanentError(
+    `Secret Manager denied ${err.permission ?? 'a permission'} on ${err.target} for longer than IAM propagation takes (${IAM_PROPAGATION_MS / 60_000} min): grant it to the function's service account, then request the rotation again`,
+    { cause: err, context: { permission: err.permission, target: err.target } },
+  );
+}
 
 /** Secret Manager's notification when a version is disabled (retirement sends it). */
 const SECRET_VERSION_DISABLE = 'SECRET_VERSION_DISABLE';
@@ -48,7 +66,11 @@ export function makeRotateSecret(getDeps: () => RotatorDeps): (event: unknown) =
         });
         return;
       }
-      await handleRotationRequest(classified.request, deps);
+      try {
+        await handleRotationRequest(classified.request, deps);
+      } catch (err) {
+        throw permissionDeniedTooLong(err, deps.clock.now() - classified.request.requestedAt);
+      }
     },
   );
 }
