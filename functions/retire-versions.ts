@@ -50,6 +50,9 @@ export function makeRetireVersions(
             leaseMs: deps.runtime.leaseMs,
             overdueMarginMs: deps.runtime.overdueMarginMs,
             overdueMemory,
+            ...(deps.runtime.minGracePeriodMs === undefined
+              ? {}
+              : { minGracePeriodMs: deps.runtime.minGracePeriodMs }),
           });
           actions += plan.actions.length;
         } catch (err) {

@@ -26,6 +26,8 @@ export interface RetireDeps {
   newHolderId: () => string;
   leaseMs: number;
   overdueMarginMs: number;
+  /** The deployment's floor under `rotator.grace-period` (default DEFAULT_MIN_GRACE_MS). */
+  minGracePeriodMs?: number;
   /** Report a standing overdue condition once per change (the tick's instance keeps it). */
   overdueMemory?: ConditionMemory;
 }
@@ -45,9 +47,12 @@ export interface SecretPlan {
 
 export async function planSecret(
   snapshot: SecretSnapshot,
-  deps: Pick<RetireDeps, 'store' | 'clock'>,
+  deps: Pick<RetireDeps, 'store' | 'clock' | 'minGracePeriodMs'>,
 ): Promise<SecretPlan> {
-  const config = readConfig(snapshot);
+  const config = readConfig(
+    snapshot,
+    deps.minGracePeriodMs === undefined ? {} : { minGracePeriodMs: deps.minGracePeriodMs },
+  );
   const versions = await deps.store.listVersions(snapshot.name);
   const plan = planRetirement(snapshot, versions, config, consumerIdsOf(config), deps.clock.now());
   return { plan, versions, config };

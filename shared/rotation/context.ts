@@ -31,6 +31,8 @@ export interface RotatorSettings {
   testRetryDelayMs: number;
   /** Attempts per rotation where the secret does not set `rotator.max-attempts`. */
   maxAttempts?: number;
+  /** The deployment's floor under `rotator.grace-period` (default DEFAULT_MIN_GRACE_MS). */
+  minGracePeriodMs?: number;
 }
 
 export type Publish = (

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { ALIASES, CONFIG_KEYS } from '../config/annotations';
 import {
+  DEFAULT_MIN_GRACE_MS,
   formatConfigIssues,
   type RotationConfig,
   RotationConfigSchema,
+  withGraceFloor,
 } from '../config/rotation-config';
 import {
   ConflictError,
@@ -37,7 +39,7 @@ export type RotationResult =
  */
 export function readConfig(
   snapshot: SecretSnapshot,
-  defaults: { maxAttempts?: number } = {},
+  defaults: { maxAttempts?: number; minGracePeriodMs?: number } = {},
 ): RotationConfig {
   if (snapshot.annotations[CONFIG_KEYS.engine] === undefined) {
     throw new PermanentError(
@@ -55,7 +57,7 @@ export function readConfig(
       `secret ${snapshot.name} has an invalid rotation config: ${formatConfigIssues(parsed.error)}`,
     );
   }
-  return parsed.data;
+  return withGraceFloor(parsed.data, defaults.minGracePeriodMs ?? DEFAULT_MIN_GRACE_MS);
 }
 
 /** Duplicates of one request get one rotation id, so downstream idempotency keys line up. */
@@ -77,7 +79,10 @@ export async function handleRotationRequest(
   const log = deps.logger.child({ secret: request.secret });
   for (let round = 1; round <= MAX_CLAIM_ROUNDS; round++) {
     const snapshot = await deps.store.getSecret(request.secret);
-    const config = readConfig(snapshot, { maxAttempts: deps.settings.maxAttempts });
+    const config = readConfig(snapshot, {
+      maxAttempts: deps.settings.maxAttempts,
+      minGracePeriodMs: deps.settings.minGracePeriodMs,
+    });
     const state = readState(snapshot.annotations);
     const now = deps.clock.now();
     const ownId = rotationIdFor(snapshot.name, request.requestKey);

@@ -23,6 +23,8 @@ const EnvSchema = z.object({
   /** Regions whose regional secrets retireVersions also scans (comma-separated). */
   ROTATOR_LOCATIONS: z.string().default(''),
   ROTATOR_OVERDUE_MARGIN: DurationSchema.prefault('1h'),
+  /** Floor under rotator.grace-period (alias reads lag minutes); only local stacks lower it. */
+  ROTATOR_MIN_GRACE_PERIOD: DurationSchema.optional(),
 });
 
 export interface Settings {
@@ -36,6 +38,7 @@ export interface Settings {
   dbConcurrency: number;
   locations: string[];
   overdueMarginMs: number;
+  minGracePeriodMs?: number;
 }
 
 export class SettingsError extends Error {
@@ -73,5 +76,8 @@ export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       .map((l) => l.trim())
       .filter(Boolean),
     overdueMarginMs: e.ROTATOR_OVERDUE_MARGIN,
+    ...(e.ROTATOR_MIN_GRACE_PERIOD === undefined
+      ? {}
+      : { minGracePeriodMs: e.ROTATOR_MIN_GRACE_PERIOD }),
   };
 }
