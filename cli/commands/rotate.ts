@@ -177,8 +177,13 @@ async function follow(
       const entry =
         history.find((h) => h.id === rotationId) ?? history.find((h) => h.startedAt > publishedBy);
       if (entry) return entry;
-      const r = readState(snapshot.annotations).rotation;
-      const progress = r?.id === rotationId ? `step ${r.step}, attempt ${r.attempt}` : '';
+      const state = readState(snapshot.annotations);
+      const r = state.rotation;
+      const deferred =
+        state.deferred && rotationIdFor(secret, state.deferred.requestKey) === rotationId
+          ? `deferred until the previous credential is retired (not before ${new Date(state.deferred.notBefore).toISOString()})`
+          : '';
+      const progress = r?.id === rotationId ? `step ${r.step}, attempt ${r.attempt}` : deferred;
       if (progress && progress !== seen) ctx.out.note(`  … ${progress}`);
       seen = progress || seen;
       lastError = undefined;
