@@ -142,6 +142,35 @@ describe('emergency rotation', () => {
     await attacker.end().catch(() => undefined);
   });
 
+  it('a worker that dies between the rotation and the revoke: the redelivery finishes the revoke', async () => {
+    // Prepare
+    const secret = await h.createManagedSecret({
+      engine: 'mariadb',
+      strategy: 'alternating-users',
+    });
+    await handleRotationRequest(onDemand(secret), h.deps);
+    const request = onDemand(secret, true);
+    const dying = {
+      ...h.deps,
+      failpoint: (point: string) => {
+        if (point === 'step:announce') throw new Error('killed (simulated)');
+      },
+    };
+    await expect(handleRotationRequest(request, dying)).rejects.toThrow();
+    await expect(h.versionLogsIn(secret, 2)).resolves.toBe(true);
+    // Act: Pub/Sub redelivers the same request.
+    await handleRotationRequest(request, h.deps);
+    // Assess: the leaked credential (version 2) is dead, version 3 is current.
+    const [leaked] = h.addedCredentials(secret);
+    if (!leaked) throw new Error('no credential added');
+    await expect(
+      canLogin('mariadb', secret.server, secret.fixture.database, leaked.username, leaked.password),
+    ).resolves.toBe(false);
+    const s = await h.snapshot(secret);
+    expect(s.secret.aliases).toEqual({ current: 3 });
+    await expect(h.versionLogsIn(secret, 3)).resolves.toBe(true);
+  });
+
   it('mariadb single-user: the old password dies at set, and its sessions are ended', async () => {
     const secret = await h.createManagedSecret({ engine: 'mariadb', strategy: 'single-user' });
     const f = secret.fixture;
