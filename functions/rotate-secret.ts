@@ -1,6 +1,6 @@
-import { PermanentError } from '../shared/errors';
+import { isPermanent, PermanentError } from '../shared/errors';
 import { decodePubSubEvent } from '../shared/events/pubsub-cloud-event';
-import { classifyMessage } from '../shared/events/rotation-request';
+import { classifyMessage, type RotationRequest } from '../shared/events/rotation-request';
 import type { RotatorDeps } from '../shared/rotation/context';
 import { deferredRequest } from '../shared/rotation/grace';
 import { handleRotationRequest } from '../shared/rotation/rotator';
@@ -23,6 +23,21 @@ function permissionDeniedTooLong(err: unknown, ageMs: number): unknown {
   );
 }
 
+/**
+ * The request deferred on `secret`, if any. A secret that is gone or not readable as ours has
+ * nothing deferred (the notification is then ignored like any other); a transient failure is
+ * thrown, so Pub/Sub redelivers the notification.
+ */
+async function deferredOf(secret: string, deps: RotatorDeps): Promise<RotationRequest | undefined> {
+  try {
+    const snapshot = await deps.store.getSecret(secret);
+    return deferredRequest(snapshot.name, snapshot.annotations);
+  } catch (err) {
+    if (isPermanent(err)) return undefined;
+    throw err;
+  }
+}
+
 /** Secret Manager's notification when a version is disabled (retirement sends it). */
 const SECRET_VERSION_DISABLE = 'SECRET_VERSION_DISABLE';
 
@@ -39,23 +54,21 @@ export function makeRotateSecret(getDeps: () => RotatorDeps): (event: unknown) =
       const deps = getDeps();
       const message = decodePubSubEvent(event);
       const classified = classifyMessage(message, deps.clock.now());
-      if (
+      // Retirement disabled a version: a request deferred by the grace window may run now.
+      // One GetSecret per disable event (a handful per rotation), none for other event types.
+      const deferred =
         classified.kind === 'ignore' &&
         classified.eventType === SECRET_VERSION_DISABLE &&
         classified.secret
-      ) {
-        // Retirement disabled a version: a request deferred by the grace window may run now.
-        // One GetSecret per disable event (a handful per rotation), none for other event types.
-        const snapshot = await deps.store.getSecret(classified.secret);
-        const deferred = deferredRequest(snapshot.name, snapshot.annotations);
-        if (deferred) {
-          log.info('carrying out a deferred rotation request', {
-            event: 'rotation.deferred-resumed',
-            secret: snapshot.name,
-            requestKey: deferred.requestKey,
-          });
-          await handleRotationRequest(deferred, deps);
-        }
+          ? await deferredOf(classified.secret, deps)
+          : undefined;
+      if (deferred) {
+        log.info('carrying out a deferred rotation request', {
+          event: 'rotation.deferred-resumed',
+          secret: deferred.secret,
+          requestKey: deferred.requestKey,
+        });
+        await handleRotationRequest(deferred, deps);
         return;
       }
       if (classified.kind === 'ignore') {
