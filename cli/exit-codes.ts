@@ -1,5 +1,5 @@
 import { describeError, TransientError } from '../shared/errors';
-import { SecretNotFoundError } from '../shared/secrets/secret-store';
+import { PermissionDeniedError, SecretNotFoundError } from '../shared/secrets/secret-store';
 
 /**
  * What `gsm-rotator` exits with. Scripts branch on these, so they are part of the CLI's contract
@@ -46,6 +46,8 @@ export function describeFailure(err: unknown): { exitCode: ExitCode; message: st
   if (err instanceof CliError) return { exitCode: err.exitCode, message: err.message };
   const { message } = describeError(err);
   if (err instanceof SecretNotFoundError) return { exitCode: EXIT.notFound, message };
+  // An operator's missing grant: waiting for IAM propagation is the functions' concern.
+  if (err instanceof PermissionDeniedError) return { exitCode: EXIT.notOk, message };
   // Includes ConflictError (a concurrent write): running the command again helps.
   if (err instanceof TransientError) {
     return { exitCode: EXIT.transient, message: `${message} (transient: try again)` };

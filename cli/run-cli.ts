@@ -130,6 +130,10 @@ not found or not managed.`,
     .argument('<secret>', SECRET_ARGUMENT_HELP)
     .option('--reason <text>', 'why (recorded with the rotation, at most 500 characters)')
     .option('--requested-by <who>', 'who asks (default: $USER)')
+    .option(
+      '--emergency',
+      'a leaked credential: rotate now (ignoring the grace window), revoke previous at once and end its sessions; needs --reason',
+    )
     .option('--wait', 'follow the rotation to its outcome')
     .option('--timeout <duration>', 'how long --wait waits (e.g. 90s, 5m)', '5m')
     .option(
@@ -148,6 +152,7 @@ or --wait timed out (the rotation may still complete: see history).`,
         opts: {
           reason?: string;
           requestedBy?: string;
+          emergency?: boolean;
           wait?: boolean;
           timeout: string;
           topic?: string;
@@ -158,6 +163,7 @@ or --wait timed out (the rotation may still complete: see history).`,
         exitCode = await runRotate(ctx, secret, {
           ...(opts.reason === undefined ? {} : { reason: opts.reason }),
           ...(opts.requestedBy === undefined ? {} : { requestedBy: opts.requestedBy }),
+          ...(opts.emergency ? { emergency: true } : {}),
           wait: opts.wait === true,
           timeoutMs: durationOption('--timeout', opts.timeout),
           ...(opts.topic === undefined ? {} : { topic: opts.topic }),

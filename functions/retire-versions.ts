@@ -2,6 +2,7 @@ import { mapWithConcurrency } from '../shared/concurrency';
 import { MANAGED_FILTER } from '../shared/config/annotations';
 import { describeError } from '../shared/errors';
 import { decodePubSubEvent } from '../shared/events/pubsub-cloud-event';
+import { ConditionMemory } from '../shared/retirement/condition-memory';
 import { retireSecret } from '../shared/retirement/retire-secret';
 import { withErrorBoundary } from '../shared/runtime/cloud-event-handler';
 import type { Deps } from '../shared/runtime/deps';
@@ -20,6 +21,8 @@ type RetireFunctionDeps = Pick<
 export function makeRetireVersions(
   getDeps: () => RetireFunctionDeps,
 ): (event: unknown) => Promise<void> {
+  // Lives as long as the function instance: see ConditionMemory for why not on the Secret.
+  const overdueMemory = new ConditionMemory();
   return withErrorBoundary(
     'retireVersions',
     () => getDeps().logger,
@@ -46,6 +49,10 @@ export function makeRetireVersions(
             newHolderId: deps.newHolderId,
             leaseMs: deps.runtime.leaseMs,
             overdueMarginMs: deps.runtime.overdueMarginMs,
+            overdueMemory,
+            ...(deps.runtime.minGracePeriodMs === undefined
+              ? {}
+              : { minGracePeriodMs: deps.runtime.minGracePeriodMs }),
           });
           actions += plan.actions.length;
         } catch (err) {

@@ -246,6 +246,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             // the 10-minute function timeout); login tests retry quickly on a local server.
             ROTATOR_LEASE_SECONDS: '60',
             ROTATOR_TEST_RETRY_MS: '200',
+            // The demo's grace is seconds (--grace); deployments keep the 15-minute floor.
+            ROTATOR_MIN_GRACE_PERIOD: '0s',
             // No metadata server here: without this, google-auth-library probes for one on the
             // first publish and prints a MetadataLookupWarning.
             METADATA_SERVER_DETECTION: 'none',

@@ -18,6 +18,8 @@ export const DEFAULT_TOPIC = 'secret-events';
 export interface RotateOptions {
   reason?: string;
   requestedBy?: string;
+  /** The leak runbook (docs/operations.md): no grace, previous revoked at once, sessions ended. */
+  emergency?: boolean;
   wait: boolean;
   timeoutMs: number;
   topic?: string;
@@ -76,6 +78,9 @@ export async function runRotate(
     const option = { reason: '--reason', requestedBy: '--requested-by' }[String(issue?.path[0])];
     throw usageError(`${option ?? 'request'}: ${issue?.message ?? 'invalid'}`);
   }
+  if (options.emergency && !fields.data.reason) {
+    throw usageError('--emergency: say why with --reason (it is recorded with the rotation)');
+  }
   const [candidate] = secretCandidates(ref, ctx.scope);
   const chosenTopic =
     options.topic === undefined
@@ -90,6 +95,7 @@ export async function runRotate(
     secret: snapshot.name,
     requestId,
     ...fields.data,
+    ...(options.emergency ? { emergency: true } : {}),
   });
   const topic = chosenTopic ?? defaultTopic(snapshot, ctx.scope.project);
   const rotationId = rotationIdFor(snapshot.name, `on-demand:${requestId}`);
@@ -108,6 +114,7 @@ export async function runRotate(
     ctx.deps.publishTimeoutMs,
     `Pub/Sub did not accept the request within ${formatElapsed(ctx.deps.publishTimeoutMs)} (topic ${topic})`,
   );
+  const publishedBy = ctx.deps.clock.now();
   const name = displayName(snapshot.name, ctx.scope);
   if (!ctx.out.json) {
     ctx.out.line(`rotation of ${name} requested`);
@@ -122,7 +129,12 @@ export async function runRotate(
     return EXIT.ok;
   }
 
-  const entry = await follow(ctx, snapshot.name, rotationId, options.timeoutMs);
+  const entry = await follow(ctx, snapshot.name, rotationId, options.timeoutMs, publishedBy);
+  if (entry.id !== rotationId && !ctx.out.json) {
+    ctx.out.note(
+      `note: this request was answered by rotation ${entry.id}, which started after it was made (requests are merged: see docs/operations.md)`,
+    );
+  }
   if (ctx.out.json) {
     ctx.out.document({ ...result, outcome: entry });
   } else {
@@ -130,8 +142,8 @@ export async function runRotate(
     const took = formatElapsed(entry.completedAt - entry.startedAt);
     ctx.out.line(
       entry.outcome === 'succeeded'
-        ? `rotation ${rotationId} succeeded: ${versions} in ${took}`
-        : `rotation ${rotationId} FAILED after ${entry.attempts} attempt(s): ${entry.error ?? 'unknown error'}`,
+        ? `rotation ${entry.id} succeeded: ${versions} in ${took}`
+        : `rotation ${entry.id} FAILED after ${entry.attempts} attempt(s): ${entry.error ?? 'unknown error'}`,
     );
   }
   return entry.outcome === 'succeeded' ? EXIT.ok : EXIT.notOk;
@@ -141,12 +153,18 @@ export async function runRotate(
  * Poll the secret until its history records the rotation. The history entry is written when the
  * outcome is decided (promote, or the failure path), by the rotator itself: no subscription, and
  * no permission beyond reading the secret's metadata. Progress goes to stderr.
+ *
+ * A merged request gets no rotation of its own: the rotator answers a request with any rotation
+ * that started after the request was made. A rotation that started after `publishedBy` (this
+ * machine's clock once Pub/Sub accepted the request, so after its publish time) therefore
+ * answers it, and its outcome is this request's outcome.
  */
 async function follow(
   ctx: CommandContext,
   secret: string,
   rotationId: string,
   timeoutMs: number,
+  publishedBy: number,
 ): Promise<HistoryEntry> {
   const { store, clock, pollMs } = ctx.deps;
   const deadline = clock.now() + timeoutMs;
@@ -155,10 +173,17 @@ async function follow(
   for (;;) {
     try {
       const snapshot = await store.getSecret(secret);
-      const entry = readHistory(snapshot.annotations).find((h) => h.id === rotationId);
+      const history = readHistory(snapshot.annotations);
+      const entry =
+        history.find((h) => h.id === rotationId) ?? history.find((h) => h.startedAt > publishedBy);
       if (entry) return entry;
-      const r = readState(snapshot.annotations).rotation;
-      const progress = r?.id === rotationId ? `step ${r.step}, attempt ${r.attempt}` : '';
+      const state = readState(snapshot.annotations);
+      const r = state.rotation;
+      const deferred =
+        state.deferred && rotationIdFor(secret, state.deferred.requestKey) === rotationId
+          ? `deferred until the previous credential is retired (not before ${new Date(state.deferred.notBefore).toISOString()})`
+          : '';
+      const progress = r?.id === rotationId ? `step ${r.step}, attempt ${r.attempt}` : deferred;
       if (progress && progress !== seen) ctx.out.note(`  … ${progress}`);
       seen = progress || seen;
       lastError = undefined;

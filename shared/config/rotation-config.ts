@@ -114,3 +114,22 @@ export type PasswordPolicy = RotationConfig['passwordPolicy'];
 
 /** One readable line per problem, naming the annotation, never echoing values. */
 export const formatConfigIssues = (error: z.ZodError): string => formatIssues(error);
+
+/**
+ * The floor under `rotator.grace-period`: Secret Manager's alias reads are eventually consistent
+ * ("minutes, sometimes longer", reference/gcp-facts.md), so a consumer reading `current` may see
+ * the old version for minutes after promote; a grace shorter than that revokes a credential still
+ * being handed out. A deployment may lower it explicitly (`ROTATOR_MIN_GRACE_PERIOD`: the local
+ * stack and the tests do); a configured grace below the floor acts as the floor.
+ */
+export const DEFAULT_MIN_GRACE_MS = 15 * 60_000;
+
+/** `config` with its grace periods raised to `floorMs` where they are shorter. */
+export function withGraceFloor(config: RotationConfig, floorMs: number): RotationConfig {
+  const gracePeriodMs = Math.max(config.gracePeriodMs, floorMs);
+  return {
+    ...config,
+    gracePeriodMs,
+    maxGracePeriodMs: Math.max(config.maxGracePeriodMs, gracePeriodMs),
+  };
+}

@@ -80,6 +80,25 @@ export const NETWORK_CODES = new Set([
   'ECONNABORTED',
 ]);
 
+/**
+ * Concurrency conflicts: another session changed or locked the same row (two workers both reaching
+ * ALTER ROLE on one login during a takeover, a lock wait cut short). A retry on fresh state simply
+ * succeeds, so these are transient on every engine.
+ * - PostgreSQL: 40001 serialization_failure, 40P01 deadlock_detected, 55P03 lock_not_available,
+ *   and XX000 "tuple concurrently updated/deleted", which catalog updates (ALTER ROLE) raise when
+ *   a concurrent transaction changed the same pg_authid row (simple_heap_update in heapam.c).
+ * - MySQL/MariaDB: 1205 ER_LOCK_WAIT_TIMEOUT, 1213 ER_LOCK_DEADLOCK, 1020 ER_CHECKREAD (record
+ *   changed since last read), 1614 ER_XA_RBDEADLOCK, 3572 ER_LOCK_NOWAIT (MySQL 8).
+ */
+export function isConcurrencyConflict(facts: DriverErrorFacts): boolean {
+  if (facts.code !== undefined && PG_CONCURRENCY_STATES.has(facts.code)) return true;
+  if (facts.code === 'XX000' && /concurrently (updated|deleted)/.test(facts.message)) return true;
+  return facts.errno !== undefined && MYSQL_CONCURRENCY_ERRNOS.has(facts.errno);
+}
+
+const PG_CONCURRENCY_STATES = new Set(['40001', '40P01', '55P03']);
+const MYSQL_CONCURRENCY_ERRNOS = new Set([1020, 1205, 1213, 1614, 3572]);
+
 /** Race `promise` against a timer; the timer's expiry is a TransientError. */
 export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -72,6 +72,13 @@ export interface AdminSession {
   discardOtherPasswords(username: string, keep: string): Promise<void>;
   /** Live sessions of a user, logged before revoking. */
   countSessions(username: string): Promise<number>;
+  /**
+   * Emergency rotation: end every live session of `username` except this one (PostgreSQL
+   * pg_terminate_backend, MySQL/MariaDB KILL CONNECTION) and return how many were ended. A
+   * session that ends by itself meanwhile is not counted. Needs pg_signal_backend (or membership
+   * in the role) on PostgreSQL, CONNECTION_ADMIN (or SUPER) on MySQL 8 and MariaDB 10.5+.
+   */
+  endSessions(username: string): Promise<number>;
 }
 
 export interface DatabaseEngine {

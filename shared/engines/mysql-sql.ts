@@ -391,4 +391,12 @@ export function grantGap(reference: string[], candidate: string[]): string | und
     }
   }
   return undefined;
+/** The other sessions of a login (KILL needs one statement per connection id). */
+export const SESSION_IDS_SQL =
+  'SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = ? AND ID <> CONNECTION_ID()';
+
+/** `KILL CONNECTION n` for a processlist id; KILL takes no placeholder, so the id is checked. */
+export function killConnectionSql(id: number): string {
+  if (!Number.isSafeInteger(id) || id <= 0) throw new Error(`not a connection id: ${id}`);
+  return `KILL CONNECTION ${id}`;
 }

@@ -5,6 +5,7 @@ import {
   type Classification,
   driverFacts,
   driverFailure,
+  isConcurrencyConflict,
   NETWORK_CODES,
   withTimeout,
 } from './driver-errors';
@@ -24,11 +25,13 @@ import {
   dropUserSql,
   dualPasswordBlocker,
   grantGap,
+  killConnectionSql,
   MAX_DATABASE_LENGTH,
   MAX_USERNAME_LENGTH,
   type MysqlDialect,
   passwordPolicyDescription,
   rewriteGrant,
+  SESSION_IDS_SQL,
   SHOW_GRANTS_SQL,
   setDefaultRolesSql,
   setOwnPasswordSql,
@@ -81,10 +84,12 @@ const TRANSIENT_ERRNOS = new Set([
 ]);
 
 function classifyMysql(err: unknown): Classification {
-  const { code, errno } = driverFacts(err);
+  const facts = driverFacts(err);
+  const { code, errno } = facts;
   if (code !== undefined && (NETWORK_CODES.has(code) || code.startsWith('PROTOCOL_'))) {
     return 'transient';
   }
+  if (isConcurrencyConflict(facts)) return 'transient';
   if (errno !== undefined && errno > 0)
     return TRANSIENT_ERRNOS.has(errno) ? 'transient' : 'permanent';
   return 'transient';
@@ -362,6 +367,22 @@ export function createMysqlEngine(deps: MysqlEngineDeps): DatabaseEngine {
           validateUsername(username, dialect),
         ]);
         return Number(row?.count ?? 0);
+      },
+      async endSessions(username) {
+        const rows = await run('list sessions', SESSION_IDS_SQL, [
+          validateUsername(username, dialect),
+        ]);
+        let ended = 0;
+        for (const row of rows) {
+          try {
+            await query(conn, 'end session', killConnectionSql(Number(row.id)));
+            ended++;
+          } catch (err) {
+            // ER_NO_SUCH_THREAD: the session ended by itself meanwhile.
+            if ((err as RotatorError).context?.errno !== 1094) throw err;
+          }
+        }
+        return ended;
       },
     };
   }

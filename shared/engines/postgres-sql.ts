@@ -229,3 +229,10 @@ export const PRIVILEGE_GAP_SQL = `WITH gaps AS (
      AND pg_has_role($1::name, r.oid, 'MEMBER') AND NOT pg_has_role($2::name, r.oid, 'MEMBER')
 )
 SELECT object, privilege FROM gaps ORDER BY o, object, privilege LIMIT 1`;
+/**
+ * Terminates the other sessions of a login; `count` is how many pg_terminate_backend ended. The
+ * CASE fixes the evaluation order: in a plain AND the planner may call pg_terminate_backend
+ * before the filters, on every backend (ours included).
+ */
+export const END_SESSIONS_SQL =
+  'SELECT count(*)::int AS "count" FROM pg_catalog.pg_stat_activity WHERE CASE WHEN usename = $1 AND pid <> pg_catalog.pg_backend_pid() THEN pg_catalog.pg_terminate_backend(pid) ELSE false END';

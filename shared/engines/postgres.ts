@@ -4,8 +4,10 @@ import { PermanentError, RotatorError } from '../errors';
 import { type ConnectorOptionsProvider, createCloudSqlConnectorProvider } from './cloud-sql';
 import {
   type Classification,
+  type DriverErrorFacts,
   driverFacts,
   driverFailure,
+  isConcurrencyConflict,
   NETWORK_CODES,
   withTimeout,
 } from './driver-errors';
@@ -18,6 +20,7 @@ import {
   alterRolePasswordSql,
   COUNT_SESSIONS_SQL,
   createLoginRoleSql,
+  END_SESSIONS_SQL,
   grantMembershipSql,
   IS_MEMBER_SQL,
   PG_MAX_IDENTIFIER_LENGTH,
@@ -62,9 +65,12 @@ const DEFAULT_PORT = 5432;
 const AUTH_REJECTED = new Set(['28P01', '28000']);
 
 /** SQLSTATEs worth retrying: connection (08), operator intervention (57P), resources (53), locks. */
-function classifySqlState(code: string | undefined): Classification {
-  if (code === undefined || NETWORK_CODES.has(code)) return 'transient';
-  if (/^(08|53|57P)/.test(code) || ['40001', '40P01', '55P03', '57014'].includes(code)) {
+function classifySqlState(facts: DriverErrorFacts): Classification {
+  const { code } = facts;
+  if (code === undefined || NETWORK_CODES.has(code) || isConcurrencyConflict(facts)) {
+    return 'transient';
+  }
+  if (/^(08|53|57P)/.test(code) || code === '57014') {
     return 'transient';
   }
   // Not a SQLSTATE (a driver-level failure such as a connection timeout): the world may heal.
@@ -72,7 +78,7 @@ function classifySqlState(code: string | undefined): Classification {
   return 'permanent';
 }
 
-const classifyPg = (err: unknown): Classification => classifySqlState(driverFacts(err).code);
+const classifyPg = (err: unknown): Classification => classifySqlState(driverFacts(err));
 
 /** Connection options for one login; exported so the Cloud SQL seam can be tested offline. */
 export async function postgresClientConfig(
@@ -307,6 +313,13 @@ export function createPostgresEngine(deps: PostgresEngineDeps = {}): DatabaseEng
       async countSessions(username) {
         const [row] = await run<{ count: number }>('count sessions', {
           text: COUNT_SESSIONS_SQL,
+          values: [validateRoleName(username)],
+        });
+        return row?.count ?? 0;
+      },
+      async endSessions(username) {
+        const [row] = await run<{ count: number }>('end sessions', {
+          text: END_SESSIONS_SQL,
           values: [validateRoleName(username)],
         });
         return row?.count ?? 0;

@@ -18,6 +18,11 @@ export const OnDemandRequestBodySchema = z.object({
   secret: SecretNameSchema,
   reason: z.string().max(500).optional(),
   requestedBy: z.string().max(200).optional(),
+  /**
+   * A leaked credential: rotate now, ignoring the grace window of `previous`, then revoke
+   * `previous` at once and end its live sessions (docs/operations.md, the leak runbook).
+   */
+  emergency: z.boolean().optional(),
   /** Optional idempotency key chosen by the requester; defaults to the Pub/Sub message id. */
   requestId: z
     .string()
@@ -45,6 +50,8 @@ export interface RotationRequest {
   requestedAt: number;
   requestedBy?: string;
   reason?: string;
+  /** On-demand only: the leak runbook's rotation (no grace, sessions ended). */
+  emergency?: boolean;
 }
 
 export type ClassifiedMessage =
@@ -81,6 +88,7 @@ export function classifyMessage(msg: DecodedMessage, now: number): ClassifiedMes
         requestedAt: msg.publishTime ?? now,
         ...(body.data.requestedBy ? { requestedBy: body.data.requestedBy } : {}),
         ...(body.data.reason ? { reason: body.data.reason } : {}),
+        ...(body.data.emergency ? { emergency: true } : {}),
       },
     };
   }

@@ -16,11 +16,16 @@ export function checkOverdue(snapshot: SecretSnapshot, now: number, marginMs: nu
       reason: `last rotation failed: ${state.rotation?.error ?? 'unknown error'}`,
     };
   }
-  if (state.status === 'rotating' && state.rotation && state.rotation.leaseUntil + marginMs < now) {
+  // Stalled means no progress for longer than redelivery can explain. `leaseUntil` is the last
+  // sign of life: a live lease, or the moment a worker gave its lease up after a transient failure
+  // (Pub/Sub then redelivers within its maximum backoff, 600 s, far inside the margin). A released
+  // lease written as 0 by an older version says nothing about when, so it is not read as stalled.
+  const r = state.rotation;
+  if (state.status === 'rotating' && r && r.leaseUntil > 0 && r.leaseUntil + marginMs < now) {
     // Its worker died and no redelivery came to take over.
     return {
       overdue: true,
-      reason: `rotation ${state.rotation.id} stalled at step ${state.rotation.step}`,
+      reason: `rotation ${r.id} stalled at step ${r.step}`,
     };
   }
   const next = snapshot.rotation?.nextRotationTime;

@@ -48,28 +48,16 @@ export function planRetirement(
 
   // 1. previous: after the grace window, and once every consumer confirmed (or the maximum grace).
   const prev = previous === undefined ? undefined : byNumber.get(previous);
-  if (prev?.state === 'ENABLED' && state.promotedAt !== undefined) {
-    const age = now - state.promotedAt;
-    // Confirmations count only when they are for the version `current` points at now.
-    const record = readRefreshRecord(snapshot.annotations);
-    const done = new Set(
-      record && record.version === current
-        ? record.targets.filter((t) => t.status !== 'failed').map((t) => t.id)
-        : [],
-    );
-    const unconfirmed = consumerIds.filter((id) => !done.has(id));
-    if (age < config.gracePeriodMs) {
-      plan.waiting = `grace period until ${new Date(state.promotedAt + config.gracePeriodMs).toISOString()}`;
-    } else if (unconfirmed.length > 0 && age < config.maxGracePeriodMs) {
-      plan.waiting = `waiting for consumers (${unconfirmed.join(', ')}) until ${new Date(state.promotedAt + config.maxGracePeriodMs).toISOString()}`;
-    } else {
-      plan.actions.push({
-        kind: 'retire-previous',
-        version: prev.number,
-        unconfirmed,
-        forced: unconfirmed.length > 0,
-      });
-    }
+  const hold = previousHold(snapshot, config, consumerIds, now, prev?.state === 'ENABLED');
+  if (hold.kind === 'held') {
+    plan.waiting = hold.why;
+  } else if (hold.kind === 'due' && prev) {
+    plan.actions.push({
+      kind: 'retire-previous',
+      version: prev.number,
+      unconfirmed: hold.unconfirmed,
+      forced: hold.unconfirmed.length > 0,
+    });
   }
 
   // 2. Enabled versions below current that no alias points at: superseded credentials.
@@ -102,4 +90,59 @@ export function planRetirement(
     }
   });
   return plan;
+}
+
+/**
+ * Whether `previous` must keep working now (the grace window is a promise, invariant 4), decided
+ * from the Secret alone. Shared by the retire tick (retire when `due`) and the rotator (a new
+ * rotation waits while `held`, unless every consumer confirmed).
+ * - `none`: nothing to protect (no enabled previous, or no promotion recorded);
+ * - `due`: the grace window passed and every consumer confirmed, or the maximum grace passed;
+ * - `held` until `until` (ms): within the grace window, or waiting for consumers' confirmations.
+ *   `allConfirmed`: at least one consumer is configured and all confirmed the current version.
+ */
+export type PreviousHold =
+  | { kind: 'none' }
+  | { kind: 'due'; unconfirmed: string[] }
+  | { kind: 'held'; until: number; why: string; allConfirmed: boolean };
+
+export function previousHold(
+  snapshot: SecretSnapshot,
+  config: RotationConfig,
+  consumerIds: string[],
+  now: number,
+  previousEnabled: boolean,
+): PreviousHold {
+  const state = readState(snapshot.annotations);
+  if (!previousEnabled || state.promotedAt === undefined) return { kind: 'none' };
+  const age = now - state.promotedAt;
+  // Confirmations count only when they are for the version `current` points at now.
+  const record = readRefreshRecord(snapshot.annotations);
+  const current = snapshot.aliases[ALIASES.current];
+  const done = new Set(
+    record && record.version === current
+      ? record.targets.filter((t) => t.status !== 'failed').map((t) => t.id)
+      : [],
+  );
+  const unconfirmed = consumerIds.filter((id) => !done.has(id));
+  const allConfirmed = consumerIds.length > 0 && unconfirmed.length === 0;
+  if (age < config.gracePeriodMs) {
+    const until = state.promotedAt + config.gracePeriodMs;
+    return {
+      kind: 'held',
+      until,
+      why: `grace period until ${new Date(until).toISOString()}`,
+      allConfirmed,
+    };
+  }
+  if (unconfirmed.length > 0 && age < config.maxGracePeriodMs) {
+    const until = state.promotedAt + config.maxGracePeriodMs;
+    return {
+      kind: 'held',
+      until,
+      why: `waiting for consumers (${unconfirmed.join(', ')}) until ${new Date(until).toISOString()}`,
+      allConfirmed: false,
+    };
+  }
+  return { kind: 'due', unconfirmed };
 }

@@ -14,6 +14,7 @@ import { STRATEGY_IMPLS } from '../rotation/strategies';
 import { credentialOf, endpointOf } from '../secrets/payload';
 import type { SecretSnapshot, SecretStore, VersionInfo } from '../secrets/secret-store';
 import { updateWithRetry } from '../secrets/update-with-retry';
+import type { ConditionMemory } from './condition-memory';
 import { checkOverdue } from './overdue';
 import { planRetirement, type RetirePlan } from './plan';
 
@@ -25,6 +26,10 @@ export interface RetireDeps {
   newHolderId: () => string;
   leaseMs: number;
   overdueMarginMs: number;
+  /** The deployment's floor under `rotator.grace-period` (default DEFAULT_MIN_GRACE_MS). */
+  minGracePeriodMs?: number;
+  /** Report a standing overdue condition once per change (the tick's instance keeps it). */
+  overdueMemory?: ConditionMemory;
 }
 
 /** The ids of the Databricks targets configured on a secret (retirement waits for them). */
@@ -42,9 +47,12 @@ export interface SecretPlan {
 
 export async function planSecret(
   snapshot: SecretSnapshot,
-  deps: Pick<RetireDeps, 'store' | 'clock'>,
+  deps: Pick<RetireDeps, 'store' | 'clock' | 'minGracePeriodMs'>,
 ): Promise<SecretPlan> {
-  const config = readConfig(snapshot);
+  const config = readConfig(
+    snapshot,
+    deps.minGracePeriodMs === undefined ? {} : { minGracePeriodMs: deps.minGracePeriodMs },
+  );
   const versions = await deps.store.listVersions(snapshot.name);
   const plan = planRetirement(snapshot, versions, config, consumerIdsOf(config), deps.clock.now());
   return { plan, versions, config };
@@ -61,7 +69,11 @@ export async function retireSecret(
 ): Promise<RetirePlan> {
   const log = deps.logger.child({ secret: snapshot.name });
   const overdue = checkOverdue(snapshot, deps.clock.now(), deps.overdueMarginMs);
-  if (overdue.overdue) {
+  const condition = overdue.overdue ? `${overdue.reason}@${overdue.expectedAt ?? ''}` : undefined;
+  const changed = deps.overdueMemory?.changed(snapshot.name, condition) ?? overdue.overdue;
+  if (overdue.overdue && !changed) {
+    log.debug('still overdue (reported before)', { reason: overdue.reason });
+  } else if (overdue.overdue) {
     log.error(`rotation overdue: ${overdue.reason}`, {
       event: 'rotation.overdue',
       reason: overdue.reason,
@@ -102,7 +114,7 @@ export async function retireSecret(
   return plan;
 }
 
-async function retirePrevious(
+export async function retirePrevious(
   snapshot: SecretSnapshot,
   config: RotationConfig,
   version: number,

@@ -31,6 +31,8 @@ export interface RotatorSettings {
   testRetryDelayMs: number;
   /** Attempts per rotation where the secret does not set `rotator.max-attempts`. */
   maxAttempts?: number;
+  /** The deployment's floor under `rotator.grace-period` (default DEFAULT_MIN_GRACE_MS). */
+  minGracePeriodMs?: number;
 }
 
 export type Publish = (
@@ -148,7 +150,9 @@ export async function persist(ctx: RotationContext, change: StateChange): Promis
     const record: RotationRecord = {
       ...ctx.record,
       ...change.record,
-      leaseUntil: change.releaseLease ? 0 : clock.now() + ctx.deps.settings.leaseMs,
+      // A released lease keeps the time it was given up: expired for a takeover, and the last
+      // sign of life for the overdue check (shared/retirement/overdue.ts).
+      leaseUntil: clock.now() + (change.releaseLease ? 0 : ctx.deps.settings.leaseMs),
     };
     const next: RotationState = {
       ...state,

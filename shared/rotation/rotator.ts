@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { ALIASES, CONFIG_KEYS } from '../config/annotations';
 import {
+  DEFAULT_MIN_GRACE_MS,
   formatConfigIssues,
   type RotationConfig,
   RotationConfigSchema,
+  withGraceFloor,
 } from '../config/rotation-config';
 import {
   ConflictError,
@@ -14,17 +16,22 @@ import {
   TransientError,
 } from '../errors';
 import type { RotationRequest } from '../events/rotation-request';
+import { previousHold } from '../retirement/plan';
+import { consumerIdsOf } from '../retirement/retire-secret';
 import type { SecretSnapshot } from '../secrets/secret-store';
 import { adminCredential } from './admin';
 import { persist, type RotationContext, type RotatorDeps, updateOrConfirm } from './context';
 import { type Decision, decide } from './decide';
 import { failRotation } from './failure';
+import { deferRequest, retireFirst, revokeAfterEmergency } from './grace';
 import { type RotationRecord, type RotationState, readState, STEPS, withState } from './state';
 import { parsePayload, STEP_IMPLS } from './steps';
 import { STRATEGY_IMPLS } from './strategies';
 
 export type RotationResult =
   | { action: 'stale' }
+  /** Recorded on the Secret to run once the grace window of `previous` allows (ms). */
+  | { action: 'deferred'; until: number }
   | { action: 'completed' | 'failed'; rotationId: string; version?: number };
 
 /**
@@ -33,7 +40,7 @@ export type RotationResult =
  */
 export function readConfig(
   snapshot: SecretSnapshot,
-  defaults: { maxAttempts?: number } = {},
+  defaults: { maxAttempts?: number; minGracePeriodMs?: number } = {},
 ): RotationConfig {
   if (snapshot.annotations[CONFIG_KEYS.engine] === undefined) {
     throw new PermanentError(
@@ -51,7 +58,7 @@ export function readConfig(
       `secret ${snapshot.name} has an invalid rotation config: ${formatConfigIssues(parsed.error)}`,
     );
   }
-  return parsed.data;
+  return withGraceFloor(parsed.data, defaults.minGracePeriodMs ?? DEFAULT_MIN_GRACE_MS);
 }
 
 /** Duplicates of one request get one rotation id, so downstream idempotency keys line up. */
@@ -73,16 +80,54 @@ export async function handleRotationRequest(
   const log = deps.logger.child({ secret: request.secret });
   for (let round = 1; round <= MAX_CLAIM_ROUNDS; round++) {
     const snapshot = await deps.store.getSecret(request.secret);
-    const config = readConfig(snapshot, { maxAttempts: deps.settings.maxAttempts });
+    const config = readConfig(snapshot, {
+      maxAttempts: deps.settings.maxAttempts,
+      minGracePeriodMs: deps.settings.minGracePeriodMs,
+    });
     const state = readState(snapshot.annotations);
-    const decision = decide(state, request, deps.clock.now(), config.maxAttempts);
+    const now = deps.clock.now();
+    const ownId = rotationIdFor(snapshot.name, request.requestKey);
+    const hold = previousHold(
+      snapshot,
+      config,
+      consumerIdsOf(config),
+      now,
+      STRATEGY_IMPLS[config.strategy].keepsPrevious &&
+        snapshot.aliases[ALIASES.previous] !== undefined,
+    );
+    const decision = decide(state, request, now, config.maxAttempts, hold, ownId);
 
+    if (decision.action === 'wait') {
+      await deferRequest(snapshot, state, request, decision.until, decision.why, deps, log);
+      return { action: 'deferred', until: decision.until };
+    }
+    if (decision.action === 'retire-first') {
+      await retireFirst(snapshot, config, deps, log);
+      continue;
+    }
+    if (decision.action === 'emergency-revoke') {
+      await revokeAfterEmergency(snapshot.name, config, deps, log.child({ rotation_id: ownId }));
+      return { action: 'stale' };
+    }
     if (decision.action === 'stale') {
-      log.info('request is older than the last rotation: nothing to do', {
-        event: 'rotation.stale',
-        requestKey: request.requestKey,
-        trigger: request.trigger,
-      });
+      const last = state.rotation;
+      if (last && last.id !== ownId) {
+        // A rotation that started after this request was made answers it: say which.
+        log.info('request answered by a rotation that started after it was made', {
+          event: 'rotation.merged',
+          requestKey: request.requestKey,
+          trigger: request.trigger,
+          satisfiedBy: last.id,
+          ...(last.outcome ? { outcome: last.outcome } : {}),
+        });
+      } else {
+        log.info('request already served by its own rotation: nothing to do', {
+          event: 'rotation.stale',
+          requestKey: request.requestKey,
+          trigger: request.trigger,
+          rotation_id: ownId,
+        });
+      }
       return { action: 'stale' };
     }
     if (decision.action === 'busy') {
@@ -101,6 +146,9 @@ export async function handleRotationRequest(
       throw err;
     }
     const result = await drive(ctx, decision);
+    if (ctx.record.emergency && result.action === 'completed') {
+      await revokeAfterEmergency(snapshot.name, config, deps, ctx.log);
+    }
     // A rotation taken over from a dead worker started before this request was made: it does not
     // answer it. Decide again (a new rotation starts), exactly as when this request had found that
     // rotation busy and come back after it completed.
@@ -146,6 +194,7 @@ async function claim(
       trigger: request.trigger,
       ...(request.requestedBy ? { requestedBy: request.requestedBy } : {}),
       ...(request.reason ? { reason: request.reason } : {}),
+      ...(request.emergency ? { emergency: true } : {}),
       requestedAt: request.requestedAt,
       startedAt: now,
       attempt: 1,
@@ -174,8 +223,19 @@ async function claim(
     };
   }
 
+  const { deferred, ...rest } = state;
+  const starts = decision.action === 'start' || decision.action === 'resume-unresolved';
+  if (starts && deferred) {
+    // A waiting request is answered by this rotation, which starts after it was made.
+    deps.logger.info('deferred request answered by a new rotation', {
+      event: 'rotation.merged',
+      secret: snapshot.name,
+      requestKey: deferred.requestKey,
+      satisfiedBy: record.id,
+    });
+  }
   const next: RotationState = {
-    ...state,
+    ...(starts ? rest : state),
     status: 'rotating',
     rotation: record,
     ...(lastStartedAt === undefined ? {} : { lastStartedAt }),

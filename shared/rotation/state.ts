@@ -46,6 +46,8 @@ export const RotationRecordSchema = z.object({
    */
   unresolved: z.boolean().optional(),
   stepMs: z.partialRecord(z.enum(STEPS), z.number()).default({}),
+  /** An emergency rotation: `previous` is revoked at once after it, and its sessions ended. */
+  emergency: z.boolean().optional(),
 });
 export type RotationRecord = z.output<typeof RotationRecordSchema>;
 
@@ -64,6 +66,20 @@ export const RotationStateSchema = z.object({
   /** retireVersions holds this while it revokes `previous`: no rotation starts meanwhile. */
   retiring: z
     .object({ version: z.number().int(), leaseUntil: z.number(), holder: z.string() })
+    .optional(),
+  /**
+   * A request that had to wait for the grace window of `previous` (shared/rotation/deferred.ts):
+   * carried out when retirement disables `previous`, or merged into any rotation started first.
+   */
+  deferred: z
+    .object({
+      requestKey: z.string(),
+      trigger: z.enum(TRIGGERS),
+      requestedAt: z.number(),
+      requestedBy: z.string().optional(),
+      reason: z.string().optional(),
+      notBefore: z.number(),
+    })
     .optional(),
 });
 export type RotationState = z.output<typeof RotationStateSchema>;

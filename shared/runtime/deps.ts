@@ -118,6 +118,9 @@ export function productionDeps(env: NodeJS.ProcessEnv = process.env): () => Deps
         maxAttempts: runtime.maxAttempts,
         testAttempts: runtime.testAttempts,
         testRetryDelayMs: runtime.testRetryDelayMs,
+        ...(runtime.minGracePeriodMs === undefined
+          ? {}
+          : { minGracePeriodMs: runtime.minGracePeriodMs }),
       },
     };
     return deps;

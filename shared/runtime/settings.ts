@@ -8,6 +8,12 @@ import { formatIssues } from '../zod-issues';
  * The functions' environment, parsed once at cold start with every problem reported together.
  * Documented in the README (Configuration) and set by the terraform module.
  */
+// Not DurationSchema: its message quotes the input, and a setting's value stays out of errors.
+const settingDuration = z
+  .string()
+  .refine((t) => parseDuration(t) !== undefined, 'a duration (e.g. 90s, 30m, 24h, 7d)')
+  .transform((t) => parseDuration(t) as number);
+
 const EnvSchema = z.object({
   GCP_PROJECT: z.string().min(1).optional(),
   GOOGLE_CLOUD_PROJECT: z.string().min(1).optional(),
@@ -23,12 +29,9 @@ const EnvSchema = z.object({
   ROTATOR_DB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   /** Regions whose regional secrets retireVersions also scans (comma-separated). */
   ROTATOR_LOCATIONS: z.string().default(''),
-  // Not DurationSchema: its message quotes the input, and a setting's value stays out of errors.
-  ROTATOR_OVERDUE_MARGIN: z
-    .string()
-    .default('1h')
-    .refine((t) => parseDuration(t) !== undefined, 'a duration (e.g. 90s, 30m, 24h, 7d)')
-    .transform((t) => parseDuration(t) as number),
+  ROTATOR_OVERDUE_MARGIN: settingDuration.default('1h'),
+  /** Floor under rotator.grace-period (alias reads lag minutes); only local stacks lower it. */
+  ROTATOR_MIN_GRACE_PERIOD: settingDuration.optional(),
 });
 
 export interface Settings {
@@ -42,6 +45,7 @@ export interface Settings {
   dbConcurrency: number;
   locations: string[];
   overdueMarginMs: number;
+  minGracePeriodMs?: number;
 }
 
 /**
@@ -89,5 +93,8 @@ export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       .map((l) => l.trim())
       .filter(Boolean),
     overdueMarginMs: e.ROTATOR_OVERDUE_MARGIN,
+    ...(e.ROTATOR_MIN_GRACE_PERIOD === undefined
+      ? {}
+      : { minGracePeriodMs: e.ROTATOR_MIN_GRACE_PERIOD }),
   };
 }

@@ -79,6 +79,29 @@ export class VersionNotEnabledError extends PermanentError {
 }
 
 /**
+ * PERMISSION_DENIED. Right after a terraform apply the grant may simply not have propagated yet
+ * (IAM changes take effect "typically within 2 minutes, can take 7 minutes or longer", IAM docs),
+ * so this is transient here; the caller decides when waiting has lasted long enough
+ * (functions/rotate-secret.ts: IAM_PROPAGATION_MS) and reports it as permanent, naming
+ * `permission` (parsed from the server's message, e.g. `secretmanager.versions.access`).
+ */
+export class PermissionDeniedError extends TransientError {
+  readonly permission: string | undefined;
+  readonly target: string;
+
+  constructor(
+    message: string,
+    target: string,
+    options?: ConstructorParameters<typeof TransientError>[1],
+  ) {
+    super(message, options);
+    this.name = 'PermissionDeniedError';
+    this.target = target;
+    this.permission = /Permission '([a-z]+(?:\.[A-Za-z]+)+)'/.exec(message)?.[1];
+  }
+}
+
+/**
  * Map a gax error to our family. FAILED_PRECONDITION means an etag mismatch on writes and a
  * non-enabled version on access; the caller says which it is.
  */
@@ -94,9 +117,10 @@ function classify(err: unknown, op: string, target: string, onPrecondition: 'con
       return onPrecondition === 'conflict'
         ? new ConflictError(message, options)
         : new VersionNotEnabledError(message, options);
+    case GRPC.PERMISSION_DENIED:
+      return new PermissionDeniedError(message, target, options);
     case GRPC.INVALID_ARGUMENT:
     case GRPC.ALREADY_EXISTS:
-    case GRPC.PERMISSION_DENIED:
     case GRPC.UNAUTHENTICATED:
       return new PermanentError(message, options);
     default:

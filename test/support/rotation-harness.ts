@@ -92,6 +92,8 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
       leaseMs: options.leaseMs ?? 60_000,
       testAttempts: 2,
       testRetryDelayMs: 50,
+      // Tests use grace windows of seconds; deployments keep the floor (rotation-config.ts).
+      minGracePeriodMs: 0,
     },
   };
 

@@ -181,6 +181,47 @@ describe('gsm-rotator rotate', () => {
     await expect(h.versionLogsIn(secret, 2)).resolves.toBe(true);
   });
 
+  it('--wait on a merged request reports the rotation that answered it and exits 0', async () => {
+    // Prepare: an earlier request (a Ctrl-C'd `rotate --wait`) whose delivery was delayed starts
+    // its rotation only after this request was published; this one then finds it answered.
+    const secret = await h.createManagedSecret({ engine: 'postgres', strategy: 'single-user' });
+    const driven = nextMessage(received.length + 1).then(async (m) => {
+      const earlier = await handleRotationRequest(
+        {
+          secret: secret.name,
+          trigger: 'on-demand',
+          requestKey: `on-demand:earlier-${m.id}`,
+          requestedAt: m.publishTime.getTime() - 5_000,
+        },
+        h.deps,
+      );
+      return { earlier, mine: await deliver(m) };
+    });
+    // Act
+    const r = await cli.run([
+      'rotate',
+      secret.name,
+      '--wait',
+      '--timeout',
+      '60s',
+      '--topic',
+      topicName,
+      '--json',
+    ]);
+    // Assess: the CLI answers with the earlier request's rotation, at once, exit 0; the function
+    // logged which rotation satisfied the request.
+    const { earlier, mine } = await driven;
+    expect(mine).toEqual({ action: 'stale' });
+    expect(earlier).toMatchObject({ action: 'completed' });
+    const rotationId = (earlier as { rotationId: string }).rotationId;
+    expect(r.code).toBe(EXIT.ok);
+    const doc = json(r);
+    expect(doc.rotationId).not.toBe(rotationId);
+    expect(doc.outcome).toMatchObject({ id: rotationId, outcome: 'succeeded' });
+    const merged = h.sink.entries().filter((e) => e.event === 'rotation.merged');
+    expect(merged.some((e) => e.satisfiedBy === rotationId)).toBe(true);
+  });
+
   it('--wait reports a failed rotation with exit 1', async () => {
     const secret = await h.createManagedSecret({
       engine: 'postgres',

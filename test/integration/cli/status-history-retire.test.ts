@@ -34,7 +34,7 @@ const shiftedClock = (offsetMs: number) => ({
 });
 
 let seq = 0;
-async function rotate(secret: ManagedSecret): Promise<string | undefined> {
+async function rotate(secret: ManagedSecret, deps = h.deps): Promise<string | undefined> {
   const request: RotationRequest = {
     secret: secret.name,
     trigger: 'on-demand',
@@ -42,7 +42,7 @@ async function rotate(secret: ManagedSecret): Promise<string | undefined> {
     requestedAt: Date.now(),
     requestedBy: 'alice@example.com',
   };
-  const result = await handleRotationRequest(request, h.deps);
+  const result = await handleRotationRequest(request, deps);
   return 'rotationId' in result ? result.rotationId : undefined;
 }
 
@@ -50,7 +50,11 @@ beforeAll(async () => {
   h = await createRotationHarness();
   cli = cliRunner(h);
   healthy = await h.createManagedSecret({ engine: 'postgres', strategy: 'alternating-users' });
-  for (let i = 0; i < 2; i++) rotationIds.unshift((await rotate(healthy)) as string);
+  rotationIds.unshift((await rotate(healthy)) as string);
+  // The second rotation waits for the first one's grace window (1h): run it just after, when the
+  // rotator retires version 1 first.
+  const afterGrace = { ...h.deps, clock: shiftedClock(HOUR + 60_000) };
+  rotationIds.unshift((await rotate(healthy, afterGrace)) as string);
   failing = await h.createManagedSecret({
     engine: 'mariadb',
     strategy: 'single-user',
@@ -235,7 +239,8 @@ describe('gsm-rotator history', () => {
     expect(lines[2]).toMatch(new RegExp(`^\\S+Z +${rotationIds[1]} +1 → 2 +succeeded `));
     // The versions list, with their aliases.
     expect(r.stdout).toMatch(
-      /VERSION +STATE +CREATED +ALIASES\n3 +ENABLED +\S+Z +current\n2 +ENABLED +\S+Z +previous\n1 +ENABLED +\S+Z\n/,
+      // Version 1 was retired before the second rotation (the grace window rule).
+      /VERSION +STATE +CREATED +ALIASES\n3 +ENABLED +\S+Z +current\n2 +ENABLED +\S+Z +previous\n1 +DISABLED +\S+Z\n/,
     );
   });
 
@@ -340,12 +345,12 @@ describe('gsm-rotator retire --dry-run', () => {
     // Assess
     expect(r.code).toBe(EXIT.ok);
     expect(r.stdout).toContain('dry run: what the next retire tick would do (nothing is changed)');
-    expect(r.stdout).toMatch(new RegExp(`${shortId(healthy)} +disable +1 +superseded, no alias`));
     expect(r.stdout).toMatch(
       new RegExp(`${shortId(healthy)} +keep previous +grace period until \\S+Z`),
     );
     const versions = await h.store.listVersions(healthy.name);
-    expect(versions.map((v) => v.state)).toEqual(['ENABLED', 'ENABLED', 'ENABLED']);
+    // Version 1 was retired by the rotator before the second rotation; the dry run changed nothing.
+    expect(versions.map((v) => v.state)).toEqual(['ENABLED', 'ENABLED', 'DISABLED']);
   });
 
   it('after the grace period: retires previous; reports overdue secrets and exits 1', async () => {
@@ -358,10 +363,7 @@ describe('gsm-rotator retire --dry-run', () => {
     const of = (s: ManagedSecret) => doc.secrets.find((x) => x.secret === s.name);
     expect(of(healthy)).toEqual({
       secret: healthy.name,
-      actions: [
-        { kind: 'retire-previous', version: 2, unconfirmed: [], forced: false },
-        { kind: 'disable-stale', version: 1 },
-      ],
+      actions: [{ kind: 'retire-previous', version: 2, unconfirmed: [], forced: false }],
       waiting: null,
       skipped: null,
       overdue: null,
@@ -378,8 +380,8 @@ describe('gsm-rotator retire --dry-run', () => {
   });
 
   it('history then shows when retireVersions retired the old version', async () => {
-    // Prepare: the real retirement, two hours later.
-    const later = shiftedClock(2 * HOUR);
+    // Prepare: the real retirement, three hours later (the second rotation ran at +1h).
+    const later = shiftedClock(3 * HOUR);
     await retireSecret(await h.store.getSecret(healthy.name), {
       store: h.store,
       engineFor: h.deps.engineFor,
@@ -394,7 +396,8 @@ describe('gsm-rotator retire --dry-run', () => {
     // Assess
     const lines = r.stdout.split('\n');
     expect(lines[1]).toMatch(/ 2 → 3 .* \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    expect(lines[2]).toMatch(/ 1 → 2 .* disabled$/);
+    // Version 1 was retired before the second rotation (the grace window rule), with its time.
+    expect(lines[2]).toMatch(/ 1 → 2 .* \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/);
     expect(r.stdout).toMatch(/\n2 +DISABLED +\S+Z\n1 +DISABLED +\S+Z\n/);
   });
 });

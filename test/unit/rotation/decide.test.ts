@@ -110,3 +110,58 @@ describe('decide', () => {
     expect(d.action).toBe(expected);
   });
 });
+
+describe('decide: the grace window of previous', () => {
+  const idle: RotationState = { v: 1, status: 'idle', lastStartedAt: 110 };
+  const held = { kind: 'held', until: 5_000, why: 'grace period', allConfirmed: false } as const;
+
+  it('waits while previous is held and consumers have not all confirmed', () => {
+    expect(decide(idle, request(200), 500, 3, held)).toEqual({
+      action: 'wait',
+      until: 5_000,
+      why: 'grace period',
+    });
+  });
+
+  it('retires previous first when every consumer confirmed, or when it is due', () => {
+    expect(decide(idle, request(200), 500, 3, { ...held, allConfirmed: true }).action).toBe(
+      'retire-first',
+    );
+    expect(decide(idle, request(200), 500, 3, { kind: 'due', unconfirmed: [] }).action).toBe(
+      'retire-first',
+    );
+  });
+
+  it('starts when nothing is held (single-user, or previous already retired)', () => {
+    expect(decide(idle, request(200), 500, 3, { kind: 'none' }).action).toBe('start');
+  });
+
+  it('an emergency ignores the window', () => {
+    expect(decide(idle, { ...request(200), emergency: true }, 500, 3, held).action).toBe('start');
+  });
+
+  it('a redelivered emergency whose rotation completed finishes the revoke', () => {
+    const done: RotationState = {
+      v: 1,
+      status: 'idle',
+      lastStartedAt: 110,
+      rotation: record({ id: 'rot-e', emergency: true, outcome: 'succeeded' }),
+    };
+    const again = { ...request(100), emergency: true };
+    expect(decide(done, again, 500, 3, { kind: 'due', unconfirmed: [] }, 'rot-e').action).toBe(
+      'emergency-revoke',
+    );
+    expect(decide(done, again, 500, 3, { kind: 'none' }, 'rot-e').action).toBe('stale');
+    expect(decide(done, again, 500, 3, held, 'rot-other').action).toBe('stale');
+  });
+
+  it('a busy secret stays busy, whatever the window says', () => {
+    const rotating: RotationState = {
+      v: 1,
+      status: 'rotating',
+      rotation: record(),
+      lastStartedAt: 110,
+    };
+    expect(decide(rotating, request(200), 500, 3, held).action).toBe('busy');
+  });
+});

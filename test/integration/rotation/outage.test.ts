@@ -1,0 +1,171 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { makeRotateSecret } from '../../../functions/rotate-secret';
+import { CONFIG_KEYS } from '../../../shared/config/annotations';
+import type { EngineName } from '../../../shared/engines/engine';
+import { ConditionMemory } from '../../../shared/retirement/condition-memory';
+import { retireSecret } from '../../../shared/retirement/retire-secret';
+import type { RotatorDeps } from '../../../shared/rotation/context';
+import { pubsubCloudEvent, secretNotification } from '../../fixtures/events';
+import { adminPayload, createLogin, loginPayload } from '../../support/db-fixtures';
+import { type PostgresServer, startPostgres } from '../../support/postgres-server';
+import {
+  createRotationHarness,
+  type ManagedSecret,
+  PROJECT,
+  type RotationHarness,
+} from '../../support/rotation-harness';
+
+/**
+ * A database blip must not page anyone or lose events: with the database stopped, a scheduled
+ * rotation is handed back to Pub/Sub (never acknowledged as done, never dead-lettered by a
+ * permanent answer), the retire ticks of the outage report no overdue ERROR, and the redelivery
+ * after the database is back completes the rotation.
+ */
+let h: RotationHarness;
+let server: PostgresServer;
+let adminSecret: string;
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+beforeAll(async () => {
+  h = await createRotationHarness();
+  server = await startPostgres();
+  adminSecret = `projects/${PROJECT}/secrets/admin-outage-${randomBytes(3).toString('hex')}`;
+  await h.client.createSecret({
+    parent: `projects/${PROJECT}`,
+    secretId: adminSecret.split('/').pop() as string,
+    secret: { replication: { automatic: {} } },
+  });
+  await h.addVersion(adminSecret, adminPayload('postgres', server));
+});
+afterAll(async () => {
+  await server.stop();
+  h.assertNoPasswordInLogs();
+  await h.stop();
+});
+
+async function secretOnOwnServer(): Promise<ManagedSecret> {
+  const id = `o${randomBytes(4).toString('hex')}`;
+  const fixture = await createLogin('postgres', server, id);
+  h.passwords.add(fixture.password);
+  const name = `projects/${PROJECT}/secrets/db-${id}`;
+  await h.client.createSecret({
+    parent: `projects/${PROJECT}`,
+    secretId: `db-${id}`,
+    secret: {
+      replication: { automatic: {} },
+      labels: { rotator: 'managed' },
+      annotations: {
+        [CONFIG_KEYS.engine]: 'postgres',
+        [CONFIG_KEYS.strategy]: 'alternating-users',
+        [CONFIG_KEYS.adminSecret]: adminSecret,
+        [CONFIG_KEYS.testQuery]: `SELECT count(*) FROM ${fixture.table}`,
+      },
+    },
+  });
+  await h.addVersion(name, loginPayload(fixture));
+  return { name, fixture, server };
+}
+
+/** Retire ticks at `offsetMs` from now, as the deployed tick would run them. */
+function tickAt(offsetMs: number, memory: ConditionMemory) {
+  return async (secret: ManagedSecret) =>
+    retireSecret(await h.store.getSecret(secret.name), {
+      store: h.store,
+      engineFor: h.deps.engineFor,
+      clock: { now: () => Date.now() + offsetMs, sleep: async () => undefined },
+      logger: h.deps.logger,
+      newHolderId: () => randomUUID(),
+      leaseMs: 60_000,
+      overdueMarginMs: HOUR,
+      overdueMemory: memory,
+      minGracePeriodMs: 0,
+    });
+}
+
+const about = (e: Record<string, unknown>, secret: ManagedSecret) =>
+  JSON.stringify(e).includes(secret.name);
+
+it('a database outage during a scheduled rotation: redelivered, no overdue ERROR, completes when back', async () => {
+  // Prepare: the database goes away as the rotation reaches it.
+  const secret = await secretOnOwnServer();
+  const deps: RotatorDeps = {
+    ...h.deps,
+    engineFor: (n: EngineName) => {
+      const engine = h.deps.engineFor(n);
+      return {
+        ...engine,
+        withSession: async (...args) => {
+          if (killNext) {
+            killNext = false;
+            await server.kill();
+          }
+          return engine.withSession(...args);
+        },
+      };
+    },
+  };
+  let killNext = true;
+  const rotateSecret = makeRotateSecret(() => deps);
+  const event = pubsubCloudEvent(
+    secretNotification('SECRET_ROTATE', secret.name, {
+      timestamp: new Date().toISOString().replace('Z', '+00:00'),
+    }),
+  );
+
+  // Act: the delivery during the outage, then retire ticks 1, 5 and 11 minutes later (Pub/Sub's
+  // backoff is at most 10 minutes, so the redelivery can still come).
+  await expect(rotateSecret(event)).rejects.toThrow(/redelivery requested/);
+  const memory = new ConditionMemory();
+  for (const offset of [MIN, 5 * MIN, 11 * MIN]) await tickAt(offset, memory)(secret);
+
+  // Assess: no overdue ERROR, nothing acknowledged as rejected.
+  const bad = h.sink
+    .entries()
+    .filter(
+      (e) => about(e, secret) && ['rotation.overdue', 'event.rejected'].includes(String(e.event)),
+    );
+  expect(bad).toEqual([]);
+
+  // Act: the database is back; Pub/Sub redelivers the same event.
+  await server.start();
+  await rotateSecret(event);
+
+  // Assess
+  const s = await h.snapshot(secret);
+  expect(s.secret.aliases).toEqual({ current: 2, previous: 1 });
+  expect(s.history[0]).toMatchObject({ trigger: 'schedule', outcome: 'succeeded', attempts: 2 });
+  await expect(h.versionLogsIn(secret, 2)).resolves.toBe(true);
+});
+
+it('an overdue condition is reported once per secret and change, not once per tick', async () => {
+  // Prepare: a rotation whose worker died: nothing came back for two hours.
+  const secret = await secretOnOwnServer();
+  await server.start().catch(() => undefined);
+  const deps: RotatorDeps = {
+    ...h.deps,
+    failpoint: (point) => {
+      if (point === 'step:create') throw new Error('killed (simulated)');
+    },
+  };
+  await expect(
+    makeRotateSecret(() => deps)(
+      pubsubCloudEvent(
+        secretNotification('SECRET_ROTATE', secret.name, {
+          timestamp: new Date().toISOString().replace('Z', '+00:00'),
+        }),
+      ),
+    ),
+  ).rejects.toThrow();
+  const memory = new ConditionMemory();
+
+  // Act: three ticks, two hours later.
+  for (let i = 0; i < 3; i++) await tickAt(2 * HOUR + i * MIN, memory)(secret);
+
+  // Assess: one ERROR.
+  const overdue = h.sink
+    .entries()
+    .filter((e) => about(e, secret) && e.event === 'rotation.overdue');
+  expect(overdue).toHaveLength(1);
+  expect(overdue[0]).toMatchObject({ severity: 'ERROR', reason: expect.stringMatching(/stalled/) });
+});
