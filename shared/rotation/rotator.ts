@@ -13,6 +13,8 @@ import {
   TransientError,
 } from '../errors';
 import type { RotationRequest } from '../events/rotation-request';
+import { deferScheduledRotation } from '../schedule/defer';
+import { scheduleGate } from '../schedule/gate';
 import type { SecretSnapshot } from '../secrets/secret-store';
 import { adminCredential } from './admin';
 import { persist, type RotationContext, type RotatorDeps, updateOrConfirm } from './context';
@@ -24,6 +26,8 @@ import { STRATEGY_IMPLS } from './strategies';
 
 export type RotationResult =
   | { action: 'stale' }
+  /** A scheduled notification held back by a pause or its closed window (shared/schedule/gate). */
+  | { action: 'deferred' }
   | { action: 'completed' | 'failed'; rotationId: string; version?: number };
 
 /**
@@ -91,6 +95,15 @@ export async function handleRotationRequest(
           leaseUntil: new Date(decision.leaseUntil).toISOString(),
         },
       });
+    }
+    if (decision.action === 'start') {
+      // Pause and rotation window, from the snapshot just read (no extra call); never gates a
+      // rotation already in flight.
+      const gate = scheduleGate(snapshot, request, deps.clock.now());
+      if (gate.action === 'defer') {
+        await deferScheduledRotation(gate, snapshot, request, deps);
+        return { action: 'deferred' };
+      }
     }
     let ctx: RotationContext;
     try {
