@@ -26,3 +26,13 @@ export function overdueMargin(option: string | undefined, env: NodeJS.ProcessEnv
   const fromEnv = env[OVERDUE_MARGIN_VARIABLE];
   return durationOption(OVERDUE_MARGIN_VARIABLE, fromEnv || DEFAULT_OVERDUE_MARGIN);
 }
+
+/** `check` fails for a pause older than this ($ROTATOR_MAX_PAUSE_AGE, default 7d). */
+export const MAX_PAUSE_AGE_VARIABLE = 'ROTATOR_MAX_PAUSE_AGE';
+export const DEFAULT_MAX_PAUSE_AGE = '7d';
+
+export function maxPauseAge(option: string | undefined, env: NodeJS.ProcessEnv): number {
+  if (option !== undefined) return durationOption('--max-pause-age', option);
+  const fromEnv = env[MAX_PAUSE_AGE_VARIABLE];
+  return durationOption(MAX_PAUSE_AGE_VARIABLE, fromEnv || DEFAULT_MAX_PAUSE_AGE);
+}

@@ -1,15 +1,19 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runCheck } from './commands/check';
 import { runHistory } from './commands/history';
+import { runPause, runResume } from './commands/pause';
 import { runRetireDryRun } from './commands/retire';
 import { DEFAULT_TOPIC, runRotate } from './commands/rotate';
-import { runStatus } from './commands/status';
+import { NEXT_TIMES_SHOWN, runStatus } from './commands/status';
 import type { CommandContext } from './context';
 import type { CliDeps } from './deps';
 import { describeFailure, EXIT, EXIT_CODES_HELP, type ExitCode } from './exit-codes';
 import {
+  DEFAULT_MAX_PAUSE_AGE,
   DEFAULT_OVERDUE_MARGIN,
   durationOption,
+  MAX_PAUSE_AGE_VARIABLE,
+  maxPauseAge,
   OVERDUE_MARGIN_VARIABLE,
   overdueMargin,
   positiveIntOption,
@@ -31,6 +35,7 @@ const ENVIRONMENT_HELP = `Environment:
   SECRET_MANAGER_EMULATOR_HOST  talk to the local Secret Manager emulator instead of Google
   PUBSUB_EMULATOR_HOST          talk to the local Pub/Sub emulator instead of Google
   ${OVERDUE_MARGIN_VARIABLE}        default --overdue-margin (${DEFAULT_OVERDUE_MARGIN}), as for retireVersions
+  ${MAX_PAUSE_AGE_VARIABLE}         default check --max-pause-age (${DEFAULT_MAX_PAUSE_AGE})
 Credentials: Application Default Credentials (gcloud auth application-default login).
 Secret values (payloads, passwords, tokens) are never printed.`;
 
@@ -89,9 +94,11 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<ExitCode> {
     .addOption(overdueOption())
     .addHelpText(
       'after',
-      `\nStates: ok, rotating, failed (last rotation failed), overdue (a scheduled rotation did not happen),
-invalid-config. Without SECRET: every secret labelled rotator=managed in the project (and --location).
-Exit 0 when all are ok or rotating, 1 when any is failed, overdue or invalid-config, 3 when SECRET is
+      `\nStates: ok, paused (scheduled rotations paused), rotating, failed (last rotation failed), overdue (a
+scheduled rotation did not happen), invalid-config. A secret with rotator.schedule shows its schedule in
+words and the next ${NEXT_TIMES_SHOWN} times in its time zone (--json: RFC 3339 with that zone's offset).
+Without SECRET: every secret labelled rotator=managed in the project (and --location).
+Exit 0 when all are ok, paused or rotating, 1 when any is failed, overdue or invalid-config, 3 when SECRET is
 not found or not managed.`,
     )
     .action(async (secret: string | undefined, opts: { overdueMargin?: string }, cmd: Command) => {
@@ -177,12 +184,43 @@ or --wait timed out (the rotation may still complete: see history).`,
       'validate config, payload, admin secret, database logins and Databricks consumers; changes nothing',
     )
     .argument('<secret>', SECRET_ARGUMENT_HELP)
+    .option(
+      '--max-pause-age <duration>',
+      `a pause older than this fails the check (default: $${MAX_PAUSE_AGE_VARIABLE} or ${DEFAULT_MAX_PAUSE_AGE})`,
+    )
     .addHelpText(
       'after',
       '\nExit 0 when every check passes, 1 when any fails, 3 when the secret is not found or not managed.',
     )
+    .action(async (secret: string, opts: { maxPauseAge?: string }, cmd: Command) => {
+      exitCode = await runCheck(context(cmd), secret, {
+        maxPauseAgeMs: maxPauseAge(opts.maxPauseAge, deps.env),
+      });
+    });
+
+  program
+    .command('pause')
+    .description('stop scheduled rotations of a secret until resume (on-demand ones still run)')
+    .argument('<secret>', SECRET_ARGUMENT_HELP)
+    .requiredOption('--reason <text>', 'why (shown by status, at most 500 characters)')
+    .option('--by <who>', 'who pauses (default: $USER); recorded, not verified')
+    .addHelpText(
+      'after',
+      '\nWrites the rotator.pause annotation (needs secretmanager.secrets.update). Exit 0 when the secret\nis paused (also when it already was), 3 when it is not found or not managed.',
+    )
+    .action(async (secret: string, opts: { reason: string; by?: string }, cmd: Command) => {
+      exitCode = await runPause(context(cmd), secret, {
+        reason: opts.reason,
+        ...(opts.by === undefined ? {} : { by: opts.by }),
+      });
+    });
+
+  program
+    .command('resume')
+    .description('let scheduled rotations of a paused secret go on')
+    .argument('<secret>', SECRET_ARGUMENT_HELP)
     .action(async (secret: string, _opts: unknown, cmd: Command) => {
-      exitCode = await runCheck(context(cmd), secret);
+      exitCode = await runResume(context(cmd), secret);
     });
 
   program

@@ -11,6 +11,8 @@ import { DatabricksError } from '../../shared/databricks/databricks-error';
 import type { Credential, DatabaseEngine, Endpoint } from '../../shared/engines/engine';
 import { describeError } from '../../shared/errors';
 import { adminCredential } from '../../shared/rotation/admin';
+import { describeSchedule } from '../../shared/schedule/describe';
+import { readPause } from '../../shared/schedule/pause';
 import {
   credentialOf,
   type DatabasePayload,
@@ -22,6 +24,7 @@ import { formatIssues } from '../../shared/zod-issues';
 import type { CommandContext } from '../context';
 import { EXIT, type ExitCode, notFoundError } from '../exit-codes';
 import { findSecret, tryConfig } from '../find-secret';
+import { formatElapsed } from '../output';
 import { displayName } from '../scope';
 
 export const CHECK_STATUSES = ['ok', 'fail', 'skip'] as const;
@@ -44,7 +47,11 @@ const skip = (name: string, detail: string): CheckResult => ({ name, status: 'sk
  * real logins (admin and current credential, with the test query), and that every Databricks
  * consumer target exists. Read-only: logins and GETs, nothing written anywhere.
  */
-export async function runCheck(ctx: CommandContext, ref: string): Promise<ExitCode> {
+export async function runCheck(
+  ctx: CommandContext,
+  ref: string,
+  options: { maxPauseAgeMs: number },
+): Promise<ExitCode> {
   const snapshot = await findSecret(ctx.deps.store, ref, ctx.scope);
   // The same test readConfig makes: without an engine the secret is simply not ours (exit 3);
   // a managed secret with a broken config is a failing check (exit 1).
@@ -53,7 +60,7 @@ export async function runCheck(ctx: CommandContext, ref: string): Promise<ExitCo
       `secret ${snapshot.name} is not managed by gsm-rotator (no ${CONFIG_KEYS.engine})`,
     );
   }
-  const results = await runChecks(ctx, snapshot);
+  const results = await runChecks(ctx, snapshot, options.maxPauseAgeMs);
   const passed = results.every((r) => r.status !== 'fail');
 
   if (ctx.out.json) {
@@ -78,7 +85,11 @@ export async function runCheck(ctx: CommandContext, ref: string): Promise<ExitCo
   return passed ? EXIT.ok : EXIT.notOk;
 }
 
-async function runChecks(ctx: CommandContext, snapshot: SecretSnapshot): Promise<CheckResult[]> {
+async function runChecks(
+  ctx: CommandContext,
+  snapshot: SecretSnapshot,
+  maxPauseAgeMs: number,
+): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const { config, problem } = tryConfig(snapshot);
   if (!config) return [fail('config', problem), skip('the rest', 'needs a valid config')];
@@ -97,6 +108,42 @@ async function runChecks(ctx: CommandContext, snapshot: SecretSnapshot): Promise
     results.push(skip('database', 'needs a valid current payload'));
   }
   results.push(...(await consumerChecks(ctx, snapshot, config)));
+  results.push(...scheduleChecks(snapshot, config, ctx.deps.clock.now(), maxPauseAgeMs));
+  return results;
+}
+
+/** The cron schedule against Secret Manager's own, and a pause that has lasted too long. */
+export function scheduleChecks(
+  snapshot: SecretSnapshot,
+  config: RotationConfig,
+  now: number,
+  maxPauseAgeMs: number,
+): CheckResult[] {
+  const results: CheckResult[] = [];
+  if (config.schedule) {
+    const words = describeSchedule(config.schedule);
+    results.push(
+      snapshot.rotation?.periodMs === undefined
+        ? ok('schedule', words)
+        : fail(
+            'schedule',
+            `${words}; but the secret also has a rotation period of ${formatDuration(snapshot.rotation.periodMs)}: remove it (the rotator drops it on its next write of next_rotation_time)`,
+          ),
+    );
+  }
+  const pause = readPause(snapshot.annotations);
+  if (pause) {
+    const age = now - pause.at;
+    const what = `paused by ${pause.by} since ${new Date(pause.at).toISOString()} (${formatElapsed(age)} ago): ${pause.reason}`;
+    results.push(
+      age > maxPauseAgeMs
+        ? fail(
+            'pause',
+            `${what}; longer than ${formatDuration(maxPauseAgeMs)}: resume it or rotate it on demand`,
+          )
+        : ok('pause', what),
+    );
+  }
   return results;
 }
 

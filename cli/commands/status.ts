@@ -1,8 +1,12 @@
 import { ALIASES, MANAGED_FILTER } from '../../shared/config/annotations';
+import { formatDuration } from '../../shared/config/duration';
 import { checkOverdue } from '../../shared/retirement/overdue';
 import { consumerIdsOf } from '../../shared/retirement/retire-secret';
 import { readRefreshRecord } from '../../shared/rotation/refresh-record';
 import { readHistory, readState } from '../../shared/rotation/state';
+import { describeSchedule, rfc3339InZone, wallTimeInZone } from '../../shared/schedule/describe';
+import { readPause } from '../../shared/schedule/pause';
+import { nextTimes, readSchedule } from '../../shared/schedule/schedule';
 import type { SecretSnapshot } from '../../shared/secrets/secret-store';
 import type { CommandContext } from '../context';
 import { EXIT, type ExitCode } from '../exit-codes';
@@ -10,7 +14,14 @@ import { findSecret, managedConfig, tryConfig } from '../find-secret';
 import { formatTime, isoTime } from '../output';
 import { displayName, parentsOf } from '../scope';
 
-export const SECRET_STATES = ['ok', 'rotating', 'failed', 'overdue', 'invalid-config'] as const;
+export const SECRET_STATES = [
+  'ok',
+  'paused',
+  'rotating',
+  'failed',
+  'overdue',
+  'invalid-config',
+] as const;
 export type SecretState = (typeof SECRET_STATES)[number];
 
 /** One managed secret as `status` shows it (also its `--json` shape). */
@@ -32,7 +43,20 @@ export interface SecretStatus {
   reason: string | null;
   /** Consumers that confirmed their refresh for the version `current` points at. */
   consumers: { confirmed: number; total: number };
+  /** The cron schedule (`rotator.schedule`), with the next three times in its zone (RFC 3339). */
+  schedule: {
+    expression: string;
+    timeZone: string;
+    window: string;
+    description: string;
+    next: string[];
+  } | null;
+  /** Who paused scheduled rotations, when and why (`gsm-rotator pause`): a claim, not an identity. */
+  paused: { by: string; at: string | null; reason: string } | null;
 }
+
+/** How many upcoming scheduled times `status` shows. */
+export const NEXT_TIMES_SHOWN = 3;
 
 /** The status of one secret, from its own annotations and aliases (no further reads). */
 export function secretStatus(
@@ -60,6 +84,8 @@ export function secretStatus(
         }
       : null,
     nextRotation: isoTime(snapshot.rotation?.nextRotationTime),
+    schedule: scheduleOf(snapshot, now),
+    paused: pauseOf(snapshot),
   };
   const { config, problem } = tryConfig(snapshot);
   if (!config) {
@@ -89,6 +115,9 @@ export function secretStatus(
   } else if (state.status === 'rotating' && r) {
     secretState = 'rotating';
     reason = `rotation ${r.id} at step ${r.step} (attempt ${r.attempt})`;
+  } else if (base.paused) {
+    secretState = 'paused';
+    reason = `scheduled rotations paused by ${base.paused.by} at ${base.paused.at ?? '?'}: ${base.paused.reason}`;
   }
 
   const ids = consumerIdsOf(config);
@@ -106,6 +135,27 @@ export function secretStatus(
     reason,
     consumers: { confirmed: ids.filter((id) => done.has(id)).length, total: ids.length },
   };
+}
+
+function scheduleOf(snapshot: SecretSnapshot, now: number): SecretStatus['schedule'] {
+  const schedule = readSchedule(snapshot.annotations);
+  if (!schedule) return null;
+  return {
+    expression: schedule.expression,
+    timeZone: schedule.timeZone,
+    window: formatDuration(schedule.windowMs),
+    description: describeSchedule(schedule),
+    next: nextTimes(schedule, now, NEXT_TIMES_SHOWN).map((t) =>
+      rfc3339InZone(t, schedule.timeZone),
+    ),
+  };
+}
+
+function pauseOf(snapshot: SecretSnapshot): SecretStatus['paused'] {
+  const pause = readPause(snapshot.annotations);
+  return pause
+    ? { by: pause.by, at: pause.at ? isoTime(pause.at) : null, reason: pause.reason }
+    : null;
 }
 
 const NOT_OK: readonly SecretState[] = ['failed', 'overdue', 'invalid-config'];
@@ -178,8 +228,15 @@ function printTable(ctx: CommandContext, statuses: SecretStatus[]): void {
       { key: 'consumers', header: 'CONSUMERS' },
     ],
   );
-  const explained = statuses.filter((s) => s.reason !== null);
+  const explained = statuses.filter((s) => s.reason !== null || s.schedule !== null);
   if (explained.length > 0) ctx.out.line();
-  for (const s of explained)
-    ctx.out.line(`${displayName(s.name, ctx.scope)}: ${s.state}: ${s.reason}`);
+  for (const s of explained) {
+    const name = displayName(s.name, ctx.scope);
+    if (s.schedule) {
+      const zone = s.schedule.timeZone;
+      const next = s.schedule.next.map((t) => wallTimeInZone(Date.parse(t), zone)).join(', ');
+      ctx.out.line(`${name}: schedule: ${s.schedule.description}; next: ${next || 'never'}`);
+    }
+    if (s.reason !== null) ctx.out.line(`${name}: ${s.state}: ${s.reason}`);
+  }
 }

@@ -17,12 +17,18 @@ export const CONFIG_KEYS = {
   retentionVersions: 'rotator.retention-versions',
   retentionDays: 'rotator.retention-days',
   consumers: 'rotator.consumers',
+  /** A 5-field cron expression; with it the rotator drives Secret Manager's next_rotation_time. */
+  schedule: 'rotator.schedule',
+  timeZone: 'rotator.time-zone',
+  window: 'rotator.window',
 } as const;
 
 export const STATE_KEYS = {
   state: 'rotator.state',
   history: 'rotator.history',
   refresh: 'rotator.refresh',
+  /** Written by `gsm-rotator pause` / `resume` (shared/schedule/pause.ts). */
+  pause: 'rotator.pause',
 } as const;
 
 /** The label that marks a Secret as managed; retireVersions and the CLI list by it. */

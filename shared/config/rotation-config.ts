@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ENGINE_NAMES } from '../engines/engine';
 import { MAX_TEST_QUERY_LENGTH, testQueryProblem } from '../engines/test-query';
+import { requireScheduleForItsOptions, SCHEDULE_FIELDS, scheduleFrom } from '../schedule/schedule';
 import { formatIssues } from '../zod-issues';
 import { CONFIG_KEYS } from './annotations';
 import { DurationSchema } from './duration';
@@ -66,7 +67,9 @@ export const RotationConfigSchema = z
     [CONFIG_KEYS.retentionVersions]: intString(2, 1000).prefault('10'),
     [CONFIG_KEYS.retentionDays]: intString(1, 3650).optional(),
     [CONFIG_KEYS.consumers]: jsonString.optional(),
+    ...SCHEDULE_FIELDS,
   })
+  .superRefine(requireScheduleForItsOptions)
   .transform((a) => ({
     engine: a[CONFIG_KEYS.engine],
     strategy: a[CONFIG_KEYS.strategy],
@@ -84,6 +87,8 @@ export const RotationConfigSchema = z
     retentionVersions: a[CONFIG_KEYS.retentionVersions],
     retentionDays: a[CONFIG_KEYS.retentionDays],
     consumers: a[CONFIG_KEYS.consumers],
+    /** Cron schedule and window (shared/schedule), or undefined: Secret Manager's period alone. */
+    schedule: scheduleFrom(a),
   }))
   .superRefine((c, ctx) => {
     if (c.adminSecret === 'self' && c.strategy !== 'single-user') {

@@ -1,4 +1,5 @@
 import { readState } from '../rotation/state';
+import { overdueBySchedule } from '../schedule/overdue';
 import type { SecretSnapshot } from '../secrets/secret-store';
 
 /**
@@ -28,6 +29,9 @@ export function checkOverdue(snapshot: SecretSnapshot, now: number, marginMs: nu
       reason: `rotation ${r.id} stalled at step ${r.step}`,
     };
   }
+  // A paused secret, or one with a cron schedule, is judged by shared/schedule instead.
+  const bySchedule = overdueBySchedule(snapshot, now, marginMs);
+  if (bySchedule) return bySchedule;
   const next = snapshot.rotation?.nextRotationTime;
   if (next === undefined) return { overdue: false };
   if (now > next + marginMs) {

@@ -11,6 +11,7 @@ import { readConfig } from '../rotation/rotator';
 import { readHistory, readState, withState } from '../rotation/state';
 import { parsePayload } from '../rotation/steps';
 import { STRATEGY_IMPLS } from '../rotation/strategies';
+import { syncNextRotationTime } from '../schedule/sync';
 import { credentialOf, endpointOf } from '../secrets/payload';
 import type { SecretSnapshot, SecretStore, VersionInfo } from '../secrets/secret-store';
 import { updateWithRetry } from '../secrets/update-with-retry';
@@ -80,6 +81,9 @@ export async function retireSecret(
       ...(overdue.expectedAt ? { expectedAt: new Date(overdue.expectedAt).toISOString() } : {}),
     });
   }
+  // A scheduled secret whose next_rotation_time is missing or wrong (its schedule changed, a
+  // notification fired) gets the next scheduled time: 0 or 1 UpdateSecret.
+  snapshot = await syncNextRotationTime(deps.store, snapshot, deps.clock.now(), log);
   const { plan, versions, config } = await planSecret(snapshot, deps);
   if (plan.skipped || plan.waiting)
     log.debug('retirement deferred', { skipped: plan.skipped, waiting: plan.waiting });

@@ -91,6 +91,8 @@ export interface StateChange {
   history?: HistoryEntry;
   /** Give the lease up (a transient failure): the redelivery may take over at once. */
   releaseLease?: boolean;
+  /** Set Secret Manager's next_rotation_time in the same write (a scheduled secret's next time). */
+  nextRotationTime?: number;
 }
 
 const MAX_CAS_RETRIES = 5;
@@ -167,6 +169,9 @@ export async function persist(ctx: RotationContext, change: StateChange): Promis
       ctx.snapshot = await updateOrConfirm(store, snapshot, {
         annotations: withState(snapshot.annotations, next, history),
         ...(change.aliases ? { aliases: applyAliases(snapshot.aliases, change.aliases) } : {}),
+        ...(change.nextRotationTime === undefined
+          ? {}
+          : { rotation: { nextRotationTime: change.nextRotationTime } }),
       });
       ctx.record = record;
       return;

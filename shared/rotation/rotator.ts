@@ -18,6 +18,8 @@ import {
 import type { RotationRequest } from '../events/rotation-request';
 import { previousHold } from '../retirement/plan';
 import { consumerIdsOf } from '../retirement/retire-secret';
+import { deferScheduledRotation } from '../schedule/defer';
+import { scheduleGate } from '../schedule/gate';
 import type { SecretSnapshot } from '../secrets/secret-store';
 import { adminCredential } from './admin';
 import { persist, type RotationContext, type RotatorDeps, updateOrConfirm } from './context';
@@ -30,8 +32,12 @@ import { STRATEGY_IMPLS } from './strategies';
 
 export type RotationResult =
   | { action: 'stale' }
-  /** Recorded on the Secret to run once the grace window of `previous` allows (ms). */
-  | { action: 'deferred'; until: number }
+  /**
+   * Not now: recorded on the Secret to run once the grace window of `previous` allows (`until`,
+   * epoch ms), or a scheduled notification held back by a pause or its closed window
+   * (shared/schedule/gate; no `until`).
+   */
+  | { action: 'deferred'; until?: number }
   | { action: 'completed' | 'failed'; rotationId: string; version?: number };
 
 /**
@@ -97,6 +103,19 @@ export async function handleRotationRequest(
     );
     const decision = decide(state, request, now, config.maxAttempts, hold, ownId);
 
+    if (
+      decision.action === 'start' ||
+      decision.action === 'wait' ||
+      decision.action === 'retire-first'
+    ) {
+      // Pause and rotation window, from the snapshot just read (no extra call); never gates a
+      // rotation already in flight. Before the grace rule: a paused secret records no deferral.
+      const gate = scheduleGate(snapshot, request, now);
+      if (gate.action === 'defer') {
+        await deferScheduledRotation(gate, snapshot, request, deps);
+        return { action: 'deferred' };
+      }
+    }
     if (decision.action === 'wait') {
       await deferRequest(snapshot, state, request, decision.until, decision.why, deps, log);
       return { action: 'deferred', until: decision.until };

@@ -5,6 +5,7 @@ import {
   ROTATION_OUTCOME_SCHEMA,
   type RotationOutcome,
 } from '../events/rotation-outcome';
+import { nextRotationTimeToSet } from '../schedule/sync';
 import {
   credentialOf,
   type DatabasePayload,
@@ -162,7 +163,10 @@ const promote: Step = async (ctx) => {
   const now = ctx.deps.clock.now();
   const version = ctx.record.pendingVersion as number;
   const r = ctx.record;
+  // A scheduled secret gets its next rotation time in this same write: no extra call.
+  const nextRotationTime = nextRotationTimeToSet(ctx.snapshot, now);
   return {
+    ...(nextRotationTime === undefined ? {} : { nextRotationTime }),
     record: { outcome: 'succeeded', resultVersion: version },
     aliases: {
       set: { [ALIASES.current]: version, [ALIASES.previous]: r.baseVersion },

@@ -31,6 +31,12 @@ export interface VersionInfo {
 export interface SecretChange {
   annotations?: Record<string, string>;
   aliases?: Record<string, number>;
+  /**
+   * The whole rotation schedule becomes this: a next time and no period (update mask `rotation`,
+   * which replaces the message, so a stray rotation_period is dropped too). Secret Manager wants
+   * the time at least 300 s ahead and topics on the secret (shared/schedule/sync.ts checks both).
+   */
+  rotation?: { nextRotationTime: number };
 }
 
 /** Secret Manager as the rotator uses it: a narrow, typed surface with classified errors. */
@@ -287,6 +293,13 @@ export function createGcpSecretStore({ clientFor, redactor }: GcpSecretStoreOpti
           secret.versionAliases = Object.fromEntries(
             Object.entries(change.aliases).map(([k, v]) => [k, String(v)]),
           );
+        }
+        if (change.rotation) {
+          paths.push('rotation');
+          const ms = change.rotation.nextRotationTime;
+          secret.rotation = {
+            nextRotationTime: { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 },
+          };
         }
         const [updated] = await clientFor(snapshot.name).updateSecret({
           secret,

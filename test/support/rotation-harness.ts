@@ -43,6 +43,8 @@ export interface HarnessOptions {
   wrapEngine?: (engine: DatabaseEngine) => DatabaseEngine;
   /** Fail publishing while this returns true. */
   publishFails?: () => boolean;
+  /** The emulator's clock too (rotation schedules): call `emulator.checkRotations()` after moving it. */
+  emulatorClock?: Clock;
 }
 
 /**
@@ -51,7 +53,10 @@ export interface HarnessOptions {
  * Every password a test creates or reads is collected, so suites can prove none reached a log.
  */
 export async function createRotationHarness(options: HarnessOptions = {}) {
-  const emulator = await startSecretManagerEmulator({ relaxedRotationLimits: true });
+  const emulator = await startSecretManagerEmulator({
+    relaxedRotationLimits: true,
+    ...(options.emulatorClock ? { clock: options.emulatorClock } : {}),
+  });
   const env = { SECRET_MANAGER_EMULATOR_HOST: emulator.address };
   const client: SecretManagerServiceClient = createSecretManagerClient({ env });
   const redactor = new Redactor();

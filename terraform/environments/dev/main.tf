@@ -37,14 +37,14 @@ provider "google-beta" {
 locals {
   # EXAMPLE: replace with your own databases. The secrets are created empty; add each one's first
   # version (the credential JSON) yourself, as docs/deploy.md shows. Rotation period here:
-  # 1 day: rotate often where it is cheap to find problems.
+  # 1 day: rotate often where it is cheap to find problems. No next_rotation_time: the module
+  # spreads each secret's first rotation over its period.
   managed_secrets = {
     "orders-db-app" = {
       engine                  = "postgres"
       strategy                = "alternating-users"
       admin_secret            = "orders-db-admin"
       rotation_period_seconds = 86400
-      next_rotation_time      = var.first_rotation_time
       grace_period            = "1h"
       max_grace_period        = "6h"
       test_query              = "SELECT 1"

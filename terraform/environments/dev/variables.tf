@@ -24,11 +24,6 @@ variable "build_service_account" {
   default     = null
 }
 
-variable "first_rotation_time" {
-  description = "First scheduled rotation of the example secret (RFC 3339 UTC, at least 5 minutes after the first apply). Later changes are ignored: Secret Manager advances it itself."
-  type        = string
-}
-
 variable "databricks_workspace_url" {
   description = "URL of the Databricks workspace whose jobs use the example secret."
   type        = string

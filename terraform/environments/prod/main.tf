@@ -36,19 +36,21 @@ provider "google-beta" {
 
 locals {
   # EXAMPLE: replace with your own databases. The secrets are created empty; add each one's first
-  # version (the credential JSON) yourself, as docs/deploy.md shows. Rotation period here:
-  # 30 days.
+  # version (the credential JSON) yourself, as docs/deploy.md shows. Rotation here: monthly, on
+  # the 1st at 03:00 Berlin time, starting at the latest by 05:00 (cron schedule and window; the
+  # rotator sets each next_rotation_time, docs/operations.md "Schedules, windows and pause").
   managed_secrets = {
     "orders-db-app" = {
-      engine                  = "postgres"
-      strategy                = "alternating-users"
-      admin_secret            = "orders-db-admin"
-      rotation_period_seconds = 2592000
-      next_rotation_time      = var.first_rotation_time
-      grace_period            = "24h"
-      max_grace_period        = "3d"
-      test_query              = "SELECT 1"
-      retention_versions      = 5
+      engine             = "postgres"
+      strategy           = "alternating-users"
+      admin_secret       = "orders-db-admin"
+      schedule           = "0 3 1 * *"
+      time_zone          = "Europe/Berlin"
+      window             = "2h"
+      grace_period       = "24h"
+      max_grace_period   = "3d"
+      test_query         = "SELECT 1"
+      retention_versions = 5
       consumers = jsonencode({
         workspace = {
           host = var.databricks_workspace_url

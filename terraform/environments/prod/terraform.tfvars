@@ -3,7 +3,6 @@
 project_id                  = "example-rotator-prod"
 region                      = "europe-west1"
 function_source_bucket      = "example-rotator-artifacts"
-first_rotation_time         = "2030-01-01T03:00:00Z"
 databricks_workspace_url    = "https://example-prod.gcp.databricks.com"
 operator_members            = ["group:platform-oncall@example.com"]
 alert_notification_channels = ["projects/example-rotator-prod/notificationChannels/1234567890"]

@@ -36,19 +36,21 @@ provider "google-beta" {
 
 locals {
   # EXAMPLE: replace with your own databases. The secrets are created empty; add each one's first
-  # version (the credential JSON) yourself, as docs/deploy.md shows. Rotation period here:
-  # 7 days.
+  # version (the credential JSON) yourself, as docs/deploy.md shows. Rotation here: weekly, by a
+  # cron schedule in quiet hours (Sundays 02:00-05:00 Berlin time); the rotator sets each
+  # next_rotation_time (docs/operations.md, "Schedules, windows and pause").
   managed_secrets = {
     "orders-db-app" = {
-      engine                  = "postgres"
-      strategy                = "alternating-users"
-      admin_secret            = "orders-db-admin"
-      rotation_period_seconds = 604800
-      next_rotation_time      = var.first_rotation_time
-      grace_period            = "12h"
-      max_grace_period        = "2d"
-      test_query              = "SELECT 1"
-      retention_versions      = 5
+      engine             = "postgres"
+      strategy           = "alternating-users"
+      admin_secret       = "orders-db-admin"
+      schedule           = "0 2 * * 0"
+      time_zone          = "Europe/Berlin"
+      window             = "3h"
+      grace_period       = "12h"
+      max_grace_period   = "2d"
+      test_query         = "SELECT 1"
+      retention_versions = 5
       consumers = jsonencode({
         workspace = {
           host = var.databricks_workspace_url

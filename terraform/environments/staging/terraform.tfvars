@@ -3,5 +3,4 @@
 project_id               = "example-rotator-staging"
 region                   = "europe-west1"
 function_source_bucket   = "example-rotator-artifacts"
-first_rotation_time      = "2030-01-01T03:00:00Z"
 databricks_workspace_url = "https://example-staging.gcp.databricks.com"

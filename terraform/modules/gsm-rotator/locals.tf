@@ -95,8 +95,24 @@ locals {
         "rotator.retention-days"     = s.retention_days == null ? null : tostring(s.retention_days)
         "rotator.max-attempts"       = s.max_attempts == null ? null : tostring(s.max_attempts)
         "rotator.consumers"          = s.consumers == null ? null : jsonencode(jsondecode(s.consumers))
+        "rotator.schedule"           = s.schedule
+        "rotator.time-zone"          = s.time_zone
+        "rotator.window"             = s.window
       } : k => v if v != null
     }
+  }
+
+  # The first next_rotation_time of each secret. With a period and no explicit time: spread over the
+  # period by a hash of the secret ID (one shared time would make a fleet rotate, and write Secret
+  # Manager, in the same minutes; gcp-facts: 120 writes/min per secret, 600/min per project). With a
+  # schedule: a year ahead, a placeholder the first retire tick replaces with the next cron time.
+  # Both are evaluated at create time only: Terraform ignores later changes of next_rotation_time.
+  managed_secret_first_rotation = {
+    for id, s in var.managed_secrets : id => (
+      s.schedule != null ? timeadd(timestamp(), "8760h") :
+      s.next_rotation_time != null ? s.next_rotation_time :
+      timeadd(timestamp(), "${3600 + parseint(substr(sha256(id), 0, 8), 16) % s.rotation_period_seconds}s")
+    )
   }
 
   # Cloud SQL instances named by managed secrets, split into the parts an IAM condition needs.

@@ -5,8 +5,10 @@
 #   Terraform owns  labels, topics, rotation_period, replication, and the rotator.* CONFIG annotations
 #                   (engine, strategy, admin-secret, grace-period, …).
 #   The rotator owns version_aliases (current/previous/pending), rotation.next_rotation_time once
-#                   Secret Manager starts advancing it, and the STATE annotations it writes
-#                   (rotator.state, rotator.history, rotator.refresh).
+#                   Secret Manager starts advancing it (and always for a secret with a cron
+#                   schedule: no period, the rotator sets each next time), and the STATE
+#                   annotations it writes (rotator.state, rotator.history, rotator.refresh,
+#                   rotator.pause).
 #
 # How that works with annotations being one map: since provider 5.0 the `annotations` argument is
 # non-authoritative. Terraform reads back, diffs and writes only the keys present in the
@@ -54,9 +56,10 @@ resource "google_secret_manager_secret" "managed" {
     name = google_pubsub_topic.event["secret_events"].id
   }
 
+  # A cron schedule (rotator.schedule) has no period: the rotator sets each next_rotation_time.
   rotation {
-    rotation_period    = "${each.value.rotation_period_seconds}s"
-    next_rotation_time = each.value.next_rotation_time
+    rotation_period    = each.value.rotation_period_seconds == null ? null : "${each.value.rotation_period_seconds}s"
+    next_rotation_time = local.managed_secret_first_rotation[each.key]
   }
 
   lifecycle {
@@ -79,6 +82,7 @@ resource "google_secret_manager_secret" "managed" {
       annotations["rotator.state"],
       annotations["rotator.history"],
       annotations["rotator.refresh"],
+      annotations["rotator.pause"],
     ]
   }
 

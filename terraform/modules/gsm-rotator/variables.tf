@@ -307,9 +307,17 @@ variable "managed_secrets" {
     - strategy: single-user | alternating-users | dual-password (dual-password: mysql/mariadb only)
     - admin_secret: a key of var.admin_secrets, or "self" (the credential changes its own password;
       single-user only)
+    - When it rotates: EITHER a cron schedule (schedule, time_zone, window) OR a fixed period
+      (rotation_period_seconds, next_rotation_time), not both.
+    - schedule: 5-field cron, e.g. "0 2 * * 0" (Sundays 02:00); the rotator keeps Secret Manager's
+      next_rotation_time on it (docs/operations.md "Schedules, windows and pause")
+    - time_zone: IANA zone the schedule is read in (default UTC), e.g. "Europe/Berlin"
+    - window: how long after each scheduled time a rotation may still start (default 1h, min 1h)
     - rotation_period_seconds: >= 3600 (Secret Manager's minimum), <= 3153600000
-    - next_rotation_time: RFC 3339 UTC, at least 5 minutes in the future when first applied. Secret
-      Manager advances it by the period after each notification, so Terraform ignores later drift.
+    - next_rotation_time: RFC 3339 UTC, at least 5 minutes in the future when first applied; leave
+      it out and the module spreads the first rotation of each secret over its period (by secret
+      ID), so that a fleet does not all rotate in the same minutes. Secret Manager advances it by
+      the period after each notification, so Terraform ignores later drift.
     - login_pair: alternating-users only, the two logins "a,b" (default: the current login and
       <login>_clone)
     - grace_period / max_grace_period: how long the previous credential stays valid after a
@@ -325,8 +333,11 @@ variable "managed_secrets" {
     engine                  = string
     strategy                = string
     admin_secret            = string
-    rotation_period_seconds = number
-    next_rotation_time      = string
+    rotation_period_seconds = optional(number)
+    next_rotation_time      = optional(string)
+    schedule                = optional(string)
+    time_zone               = optional(string)
+    window                  = optional(string)
     login_pair              = optional(string)
     grace_period            = optional(string, "24h")
     max_grace_period        = optional(string)
@@ -349,12 +360,42 @@ variable "managed_secrets" {
   }
 
   validation {
-    condition     = alltrue([for s in values(var.managed_secrets) : s.rotation_period_seconds >= 3600 && s.rotation_period_seconds <= 3153600000 && floor(s.rotation_period_seconds) == s.rotation_period_seconds])
+    condition     = alltrue([for s in values(var.managed_secrets) : (s.schedule == null) != (s.rotation_period_seconds == null)])
+    error_message = "managed_secrets.*: set either schedule (cron, with optional time_zone and window) or rotation_period_seconds (with optional next_rotation_time), not both and not neither."
+  }
+
+  validation {
+    condition     = alltrue([for s in values(var.managed_secrets) : s.schedule != null || (s.time_zone == null && s.window == null)])
+    error_message = "managed_secrets.*.time_zone and window only go with schedule."
+  }
+
+  validation {
+    condition     = alltrue([for s in values(var.managed_secrets) : s.schedule == null || s.next_rotation_time == null])
+    error_message = "managed_secrets.*.next_rotation_time goes with rotation_period_seconds; with a schedule the rotator sets it."
+  }
+
+  validation {
+    condition     = alltrue([for s in values(var.managed_secrets) : s.schedule == null || can(regex("^\\S+( \\S+){4}$", coalesce(s.schedule, "x")))])
+    error_message = "managed_secrets.*.schedule must be a 5-field cron expression such as \"0 2 * * 0\" (minute hour day-of-month month day-of-week)."
+  }
+
+  validation {
+    condition     = alltrue([for s in values(var.managed_secrets) : s.time_zone == null || can(regex("^(UTC|[A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2})$", coalesce(s.time_zone, "x")))])
+    error_message = "managed_secrets.*.time_zone must be an IANA time zone such as Europe/Berlin or UTC."
+  }
+
+  validation {
+    condition     = alltrue([for s in values(var.managed_secrets) : s.window == null || can(regex("^([0-9]+h|[0-9]+d)$", coalesce(s.window, "x"))) && !can(regex("^0+[hd]$", coalesce(s.window, "x")))])
+    error_message = "managed_secrets.*.window must be whole hours or days (at least 1h), such as 3h or 1d."
+  }
+
+  validation {
+    condition     = alltrue([for s in values(var.managed_secrets) : s.rotation_period_seconds == null || try(s.rotation_period_seconds >= 3600 && s.rotation_period_seconds <= 3153600000 && floor(s.rotation_period_seconds) == s.rotation_period_seconds, false)])
     error_message = "managed_secrets.*.rotation_period_seconds must be a whole number of seconds between 3600 (1 hour, Secret Manager's minimum) and 3153600000 (100 years)."
   }
 
   validation {
-    condition     = alltrue([for s in values(var.managed_secrets) : can(regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?Z$", s.next_rotation_time)) && can(timeadd(s.next_rotation_time, "0s"))])
+    condition     = alltrue([for s in values(var.managed_secrets) : s.next_rotation_time == null || (can(regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?Z$", coalesce(s.next_rotation_time, "x"))) && can(timeadd(coalesce(s.next_rotation_time, "x"), "0s")))])
     error_message = "managed_secrets.*.next_rotation_time must be an RFC 3339 UTC timestamp such as 2030-01-01T03:00:00Z."
   }
 

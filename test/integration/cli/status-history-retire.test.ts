@@ -137,6 +137,8 @@ describe('gsm-rotator status', () => {
           state: 'ok',
           reason: null,
           consumers: { confirmed: 0, total: 0 },
+          schedule: null,
+          paused: null,
         },
       ],
     });

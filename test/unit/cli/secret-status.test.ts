@@ -94,6 +94,8 @@ describe('secretStatus', () => {
       state: 'ok',
       reason: null,
       consumers: { confirmed: 1, total: 2 },
+      schedule: null,
+      paused: null,
     });
   });
 

@@ -271,7 +271,12 @@ export function checkManagedSecrets(tree: TfTree): Violations {
     if (!stringAt(rotation, 'next_rotation_time'))
       out.push(`${where(s)}: no rotation.next_rotation_time`);
     const literal = /^(\d+)s$/.exec(period);
-    const fromVariable = /^\$\{each\.value\.([A-Za-z0-9_]+)\}s$/.exec(period);
+    // `${each.value.X}s`, or the same left out when X is null (a secret with a cron schedule).
+    const fromVariable =
+      /^\$\{each\.value\.([A-Za-z0-9_]+)\}s$/.exec(period) ??
+      /^\$\{each\.value\.([A-Za-z0-9_]+) == null \? null : "\$\{each\.value\.\1\}s"\}$/.exec(
+        period,
+      );
     const forEachVar = varName(s.body.for_each);
     if (literal?.[1] !== undefined) {
       if (Number(literal[1]) < MIN_ROTATION_PERIOD_SECONDS) {
