@@ -391,6 +391,8 @@ export function grantGap(reference: string[], candidate: string[]): string | und
     }
   }
   return undefined;
+}
+
 /** The other sessions of a login (KILL needs one statement per connection id). */
 export const SESSION_IDS_SQL =
   'SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = ? AND ID <> CONNECTION_ID()';

@@ -29,7 +29,7 @@ const EnvSchema = z.object({
   ROTATOR_DB_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   /** Regions whose regional secrets retireVersions also scans (comma-separated). */
   ROTATOR_LOCATIONS: z.string().default(''),
-  ROTATOR_OVERDUE_MARGIN: settingDuration.default('1h'),
+  ROTATOR_OVERDUE_MARGIN: settingDuration.prefault('1h'),
   /** Floor under rotator.grace-period (alias reads lag minutes); only local stacks lower it. */
   ROTATOR_MIN_GRACE_PERIOD: settingDuration.optional(),
 });
