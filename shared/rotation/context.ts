@@ -8,6 +8,7 @@ import type { Logger } from '../logging/logger';
 import type { Redactor } from '../logging/redactor';
 import type { DatabasePayload } from '../secrets/payload';
 import type { SecretChange, SecretSnapshot, SecretStore } from '../secrets/secret-store';
+import type { DeploymentScope } from '../trust/scope';
 import type { RandomBytes } from './password';
 import {
   type HistoryEntry,
@@ -31,6 +32,8 @@ export interface RotatorSettings {
   testRetryDelayMs: number;
   /** Attempts per rotation where the secret does not set `rotator.max-attempts`. */
   maxAttempts?: number;
+  /** The secrets this deployment may rotate (label and projects); anything else is refused. */
+  scope: DeploymentScope;
 }
 
 export type Publish = (

@@ -12,6 +12,7 @@ import { readHistory, readState } from '../../shared/rotation/state';
 import { secretStoreFromEnv } from '../../shared/runtime/deps';
 import { createSecretManagerClient } from '../../shared/secrets/client';
 import type { SecretStore } from '../../shared/secrets/secret-store';
+import { SERVES_KEY } from '../../shared/trust/serves';
 import { type TestServerAddress, testDatabasesFromEnv } from './databases';
 import {
   adminPayload,
@@ -92,6 +93,7 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
       leaseMs: options.leaseMs ?? 60_000,
       testAttempts: 2,
       testRetryDelayMs: 50,
+      scope: { projects: [PROJECT] },
     },
   };
 
@@ -119,6 +121,30 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
     await addVersion(name, adminPayload(engine, serverFor(engine)));
     adminSecrets.set(engine, name);
     return name;
+  }
+
+  // One binding update at a time: tests create secrets concurrently, and each update rewrites the
+  // whole rotator.serves annotation of the admin secret.
+  let serving: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Let `adminSecret` serve `secret` for `logins`, as its owner would (rotator.serves; every
+   * secret the harness creates gets this, so every test runs with the trust binding).
+   */
+  function serve(adminSecret: string, secret: string, logins: readonly string[]): Promise<void> {
+    const next = serving.then(async () => {
+      const [s] = await client.getSecret({ name: adminSecret });
+      const annotations = { ...(s.annotations ?? {}) } as Record<string, string>;
+      const serves = JSON.parse(annotations[SERVES_KEY] ?? '{}') as Record<string, string[]>;
+      serves[secret] = [...new Set([...(serves[secret] ?? []), ...logins])];
+      annotations[SERVES_KEY] = JSON.stringify(serves);
+      await client.updateSecret({
+        secret: { name: adminSecret, annotations, etag: s.etag },
+        updateMask: { paths: ['annotations'] },
+      });
+    });
+    serving = next.catch(() => undefined);
+    return next;
   }
 
   async function createManagedSecret(opts: {
@@ -154,6 +180,13 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
       },
     });
     await addVersion(name, loginPayload(fixture));
+    if (!opts.self) {
+      await serve(
+        await adminSecretFor(opts.engine),
+        name,
+        servedLogins(opts.strategy, fixture.username, opts.annotations),
+      );
+    }
     return { name, fixture, server };
   }
 
@@ -210,6 +243,8 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
     /** The credentials the rotator added to a secret, in order. */
     addedCredentials: (secret: ManagedSecret) => added.get(secret.name) ?? [],
     createManagedSecret,
+    adminSecretFor,
+    serve,
     addVersion,
     versionLogsIn,
     snapshot,
@@ -220,6 +255,17 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
       await emulator.stop();
     },
   };
+}
+
+/** The logins a managed secret's rotations change: its login, and the pair's other login. */
+export function servedLogins(
+  strategy: string,
+  login: string,
+  annotations: Record<string, string> = {},
+): string[] {
+  if (strategy !== 'alternating-users') return [login];
+  const pair = annotations[CONFIG_KEYS.loginPair];
+  return pair ? pair.split(',') : [login, `${login}_clone`];
 }
 
 export type RotationHarness = Awaited<ReturnType<typeof createRotationHarness>>;
