@@ -17,6 +17,10 @@ export const SECRET_ROTATE = 'SECRET_ROTATE';
 export const OnDemandRequestBodySchema = z.object({
   secret: SecretNameSchema,
   reason: z.string().max(500).optional(),
+  /**
+   * Who the publisher says asked: a claim, recorded and shown as such, never used for a decision
+   * (the trustworthy record of who published is Cloud Audit Logs).
+   */
   requestedBy: z.string().max(200).optional(),
   /** Optional idempotency key chosen by the requester; defaults to the Pub/Sub message id. */
   requestId: z
@@ -43,6 +47,7 @@ export interface RotationRequest {
   requestKey: string;
   /** When it was requested (ms); requests older than the last rotation's start are stale. */
   requestedAt: number;
+  /** A claim by the publisher (see OnDemandRequestBodySchema); never used for a decision. */
   requestedBy?: string;
   reason?: string;
 }
