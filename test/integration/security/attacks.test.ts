@@ -327,6 +327,34 @@ describe('a rotation request can only change the logins its owner allowed', () =
   });
 });
 
+describe('the binding costs no Secret Manager call', () => {
+  it('reads the admin secret once per use (GetSecret + access), as before the binding', async () => {
+    // Prepare: count the store calls on the admin secret during one successful rotation.
+    const secret = await h.createManagedSecret({ engine: 'postgres', strategy: 'single-user' });
+    const calls: string[] = [];
+    const counting: SecretStore = {
+      ...h.deps.store,
+      getSecret: (name) => {
+        if (name === ADMIN_PG) calls.push('get');
+        return h.deps.store.getSecret(name);
+      },
+      accessVersion: (name, version) => {
+        if (name === ADMIN_PG) calls.push('access');
+        return h.deps.store.accessVersion(name, version);
+      },
+    };
+    // Act
+    const errors = await errorsDuring(() =>
+      makeRotateSecret(() => ({ ...h.deps, store: counting }))(request(secret.name)),
+    );
+    // Assess: two uses (the pre-flight before the claim, the set step), one GetSecret and one
+    // access each: the binding is read from the GetSecret that resolves the `current` alias.
+    expect(errors).toEqual([]);
+    expect(calls.sort()).toEqual(['access', 'access', 'get', 'get']);
+    await expect(h.versionLogsIn(secret, 2)).resolves.toBe(true);
+  });
+});
+
 describe('Databricks targets are pinned by the deployment', () => {
   /** A managed secret with these consumers, rotated, and its rotation-events message. */
   async function rotatedWith(workspace: unknown) {
