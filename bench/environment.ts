@@ -15,6 +15,7 @@ import type { RotatorDeps } from '../shared/rotation/context';
 import { secretStoreFromEnv } from '../shared/runtime/deps';
 import { createSecretManagerClient } from '../shared/secrets/client';
 import type { SecretStore } from '../shared/secrets/secret-store';
+import { SERVES_KEY } from '../shared/trust/serves';
 import { onDemandRequest, pubsubCloudEvent } from '../test/fixtures/events';
 import {
   adminPayload,
@@ -92,6 +93,7 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
       leaseMs: 600_000,
       testAttempts: 3,
       testRetryDelayMs: 1000,
+      scope: { projects: [PROJECT] },
     },
   };
   const adminSecrets = new Map<FixtureEngine, string>();
@@ -117,6 +119,25 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     await addVersion(name, adminPayload(engine, await serverFor(engine)));
     adminSecrets.set(engine, name);
     return name;
+  }
+
+  // The admin secret's owner lets it serve each managed secret (rotator.serves), one update at a
+  // time because each rewrites the whole annotation.
+  let serving: Promise<unknown> = Promise.resolve();
+  function serve(adminSecret: string, secret: string, logins: string[]): Promise<void> {
+    const next = serving.then(async () => {
+      const [s] = await client.getSecret({ name: adminSecret });
+      const annotations = { ...(s.annotations ?? {}) } as Record<string, string>;
+      const serves = JSON.parse(annotations[SERVES_KEY] ?? '{}') as Record<string, string[]>;
+      serves[secret] = logins;
+      annotations[SERVES_KEY] = JSON.stringify(serves);
+      await client.updateSecret({
+        secret: { name: adminSecret, annotations, etag: s.etag },
+        updateMask: { paths: ['annotations'] },
+      });
+    });
+    serving = next.catch(() => undefined);
+    return next;
   }
 
   return {
@@ -148,6 +169,10 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
         },
       });
       await addVersion(name, loginPayload(fixture));
+      await serve(await adminSecretFor(engine), name, [
+        fixture.username,
+        ...(strategy === 'alternating-users' ? [`${fixture.username}_clone`] : []),
+      ]);
       return { name, engine, strategy, fixture };
     },
     rotationEvent: (secret) =>

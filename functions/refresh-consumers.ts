@@ -9,13 +9,17 @@ import { type RefreshRecord, readRefreshRecord } from '../shared/rotation/refres
 import { readConfig } from '../shared/rotation/rotator';
 import { withErrorBoundary } from '../shared/runtime/cloud-event-handler';
 import type { Deps } from '../shared/runtime/deps';
+import type { Settings } from '../shared/runtime/settings';
 import { updateWithRetry } from '../shared/secrets/update-with-retry';
+import { assertWorkspacePinned } from '../shared/trust/databricks-pins';
+import { assertInScope } from '../shared/trust/scope';
+import { TrustError } from '../shared/trust/trust-error';
 import { formatIssues } from '../shared/zod-issues';
 
 type RefreshFunctionDeps = Pick<
   Deps,
   'store' | 'clock' | 'logger' | 'redactor' | 'databricksClientFor'
->;
+> & { runtime: Pick<Settings, 'projectId' | 'scope' | 'databricks'> };
 
 /**
  * refreshConsumers: on rotation-events. For a successful rotation, applies the secret's Databricks
@@ -49,7 +53,10 @@ export function makeRefreshConsumers(
         return;
       }
 
+      // Anyone who may publish to rotation-events could name any secret: only secrets this
+      // deployment manages are refreshed, and only towards the workspaces it pins.
       const snapshot = await deps.store.getSecret(outcome.secret);
+      assertInScope(snapshot, deps.runtime.scope);
       const config = readConfig(snapshot);
       if (config.consumers === undefined) {
         rlog.info('no Databricks consumers configured', { event: 'refresh.none' });
@@ -66,6 +73,34 @@ export function makeRefreshConsumers(
           current: snapshot.aliases[ALIASES.current],
         });
         return;
+      }
+
+      try {
+        assertWorkspacePinned(
+          consumers.data.workspace,
+          deps.runtime.databricks,
+          deps.runtime.projectId,
+        );
+      } catch (err) {
+        if (!(err instanceof TrustError)) throw err;
+        // Every target fails permanently, recorded for retirement and `status`; nothing was sent.
+        await writeRecord(
+          deps,
+          outcome.secret,
+          {
+            rotationId: outcome.rotationId,
+            version,
+            updatedAt: deps.clock.now(),
+            targets: consumers.data.targets.map((t) => ({
+              id: targetId(t),
+              kind: t.kind,
+              status: 'failed' as const,
+              reason: err.message.slice(0, 300),
+            })),
+          },
+          rlog,
+        );
+        throw err;
       }
 
       const previous = readRefreshRecord(snapshot.annotations);

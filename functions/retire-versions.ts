@@ -7,6 +7,7 @@ import { retireSecret } from '../shared/retirement/retire-secret';
 import { withErrorBoundary } from '../shared/runtime/cloud-event-handler';
 import type { Deps } from '../shared/runtime/deps';
 import { secretParents } from '../shared/secrets/parents';
+import { inScope } from '../shared/trust/scope';
 
 type RetireFunctionDeps = Pick<
   Deps,
@@ -30,13 +31,21 @@ export function makeRetireVersions(
       const deps = getDeps();
       decodePubSubEvent(event);
       const started = deps.clock.now();
-      const secrets = (
+      // Every project of the deployment's scope, global and regional; a project listed by id and
+      // by number yields the same secrets twice, kept once. The label filter is Secret Manager's;
+      // inScope checks it again on what came back.
+      const listed = (
         await Promise.all(
-          secretParents(deps.runtime.projectId, deps.runtime.locations).map((p) =>
-            deps.store.listSecrets(p, MANAGED_FILTER),
-          ),
+          deps.runtime.scope.projects
+            .flatMap((project) => secretParents(project, deps.runtime.locations))
+            .map((p) => deps.store.listSecrets(p, MANAGED_FILTER)),
         )
       ).flat();
+      const secrets = [
+        ...new Map(
+          listed.filter((s) => inScope(s, deps.runtime.scope)).map((s) => [s.name, s]),
+        ).values(),
+      ];
       let actions = 0;
       let failures = 0;
       await mapWithConcurrency(secrets, deps.runtime.dbConcurrency, async (snapshot) => {

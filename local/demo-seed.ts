@@ -2,6 +2,7 @@ import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { ALIASES, CONFIG_KEYS, MANAGED_LABEL } from '../shared/config/annotations';
 import { formatDuration } from '../shared/config/duration';
 import { DatabasePayloadSchema } from '../shared/secrets/payload';
+import { SERVES_KEY } from '../shared/trust/serves';
 import type { LocalDatabase } from './database';
 import { DEMO_LOGIN, demoTarget, ensureDemoObjects, ensureLogin } from './demo-database';
 import { LocalStackError } from './errors';
@@ -147,6 +148,7 @@ export async function seedDemo(o: DemoSeedOptions): Promise<DemoSeed> {
   );
 
   const name = `projects/${o.projectId}/secrets/${DEMO_SECRET_ID}`;
+  await serveDemo(o, name);
   await ensureDemoObjects(db);
   const existing = await getSecret(o.client, name);
   if (!existing) {
@@ -180,6 +182,26 @@ export async function seedDemo(o: DemoSeedOptions): Promise<DemoSeed> {
   await restoreLogins(o, name, existing.versionAliases ?? {});
   await refreshConfig(o, name);
   return { secret: name, created: false, databricksToken };
+}
+
+/**
+ * The admin secret's owner lets it serve the demo secret's two logins (rotator.serves), as the
+ * terraform module does from managed_secrets: without it, the rotator refuses every rotation.
+ */
+async function serveDemo(o: DemoSeedOptions, managed: string): Promise<void> {
+  const admin = `projects/${o.projectId}/secrets/${DEMO_ADMIN_SECRET_ID}`;
+  const secret = await getSecret(o.client, admin);
+  if (!secret) throw new LocalStackError(`${admin} disappeared while seeding`);
+  const serves = JSON.stringify({ [managed]: [DEMO_LOGIN, `${DEMO_LOGIN}_clone`] });
+  if (secret.annotations?.[SERVES_KEY] === serves) return;
+  await o.client.updateSecret({
+    secret: {
+      name: admin,
+      etag: secret.etag ?? '',
+      annotations: { ...secret.annotations, [SERVES_KEY]: serves },
+    },
+    updateMask: { paths: ['annotations'] },
+  });
 }
 
 /** Recreate the logins an earlier run left in SM (a throwaway database forgets them). */

@@ -20,7 +20,7 @@ import {
   startFakeWorkspace,
 } from '../test/support/fake-databricks/fake-workspace';
 import { type LocalDatabase, startLocalDatabase } from './database';
-import { DEMO_JOB_ID, type DemoSeed, seedDemo } from './demo-seed';
+import { DEMO_JOB_ID, DEMO_TOKEN_SECRET_ID, type DemoSeed, seedDemo } from './demo-seed';
 import { type FunctionProcess, startFunctionProcess } from './function-process';
 import { formatEntry, formatRaw, isNoise, type LogEntry, parseLogLine } from './log-format';
 
@@ -251,6 +251,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             // No metadata server here: without this, google-auth-library probes for one on the
             // first publish and prints a MetadataLookupWarning.
             METADATA_SERVER_DETECTION: 'none',
+            // The deployment pins the demo's Databricks workspace and token secret (trust model).
+            ROTATOR_DATABRICKS_HOSTS: workspace.url,
+            ROTATOR_DATABRICKS_CREDENTIAL_SECRETS: DEMO_TOKEN_SECRET_ID,
           },
           onLine: (line) => {
             const entry = parseLogLine(line);

@@ -10,7 +10,7 @@ import type { DatabricksClient } from '../../shared/databricks/client';
 import { DatabricksError } from '../../shared/databricks/databricks-error';
 import type { Credential, DatabaseEngine, Endpoint } from '../../shared/engines/engine';
 import { describeError } from '../../shared/errors';
-import { adminCredential } from '../../shared/rotation/admin';
+import { adminCredential, rotationLogins } from '../../shared/rotation/admin';
 import { describeSchedule } from '../../shared/schedule/describe';
 import { readPause } from '../../shared/schedule/pause';
 import {
@@ -20,6 +20,8 @@ import {
   endpointOf,
 } from '../../shared/secrets/payload';
 import type { SecretSnapshot } from '../../shared/secrets/secret-store';
+import { assertServes, SERVES_KEY } from '../../shared/trust/serves';
+import { TrustError } from '../../shared/trust/trust-error';
 import { formatIssues } from '../../shared/zod-issues';
 import type { CommandContext } from '../context';
 import { EXIT, type ExitCode, notFoundError } from '../exit-codes';
@@ -103,7 +105,7 @@ async function runChecks(
   const payload = await currentPayload(ctx, snapshot);
   results.push(payload.result);
   if (payload.value) {
-    results.push(...(await databaseChecks(ctx, config, payload.value)));
+    results.push(...(await databaseChecks(ctx, snapshot, config, payload.value)));
   } else {
     results.push(skip('database', 'needs a valid current payload'));
   }
@@ -199,8 +201,33 @@ async function login(
   }
 }
 
+/**
+ * Whether the admin secret's `rotator.serves` lets it serve this secret for every login a
+ * rotation changes; on failure, says exactly what its owner would add.
+ */
+async function bindingCheck(
+  ctx: CommandContext,
+  secret: string,
+  adminSecret: string,
+  logins: readonly string[],
+): Promise<CheckResult> {
+  const name = 'admin serves';
+  try {
+    const admin = await ctx.deps.store.getSecret(adminSecret);
+    assertServes(adminSecret, admin.annotations, secret, logins);
+    return ok(name, `${adminSecret} serves ${secret} for ${logins.join(', ')}`);
+  } catch (err) {
+    const hint =
+      err instanceof TrustError
+        ? `; its owner adds "${secret}": ${JSON.stringify(logins)} to ${SERVES_KEY}`
+        : '';
+    return fail(name, `${describeError(err).message}${hint}`);
+  }
+}
+
 async function databaseChecks(
   ctx: CommandContext,
+  snapshot: SecretSnapshot,
   config: RotationConfig,
   payload: DatabasePayload,
 ): Promise<CheckResult[]> {
@@ -208,10 +235,24 @@ async function databaseChecks(
   const endpoint = endpointOf(payload);
   const results: CheckResult[] = [];
   if (config.adminSecret === 'self') {
+    results.push(
+      skip('admin serves', "'self': no admin secret, the login changes its own password"),
+    );
     results.push(skip('admin secret', "'self': the login changes its own password"));
   } else {
+    let logins: string[] = [payload.username];
     try {
-      const admin = await adminCredential(ctx.deps.store, config.adminSecret, payload);
+      logins = rotationLogins(config, payload.username, engine);
+      results.push(await bindingCheck(ctx, snapshot.name, config.adminSecret, logins));
+    } catch (err) {
+      results.push(fail('admin serves', describeError(err).message));
+    }
+    try {
+      const admin = await adminCredential(ctx.deps.store, config.adminSecret, payload, {
+        secret: snapshot.name,
+        engine: config.engine,
+        logins,
+      });
       results.push(ok('admin secret', `${config.adminSecret}: readable, same server`));
       results.push(
         await login(engine, 'admin login', endpoint, admin, undefined, `${admin.username} logs in`),

@@ -144,7 +144,7 @@ const ROTATION_COLUMNS: TableColumn[] = [
   { key: 'versions', header: 'VERSIONS' },
   { key: 'outcome', header: 'OUTCOME' },
   { key: 'duration', header: 'DURATION' },
-  { key: 'who', header: 'REQUESTED BY' },
+  { key: 'who', header: 'REQUESTED BY (CLAIM)' },
   { key: 'retired', header: 'RETIRED' },
 ];
 

@@ -17,6 +17,10 @@ export const SECRET_ROTATE = 'SECRET_ROTATE';
 export const OnDemandRequestBodySchema = z.object({
   secret: SecretNameSchema,
   reason: z.string().max(500).optional(),
+  /**
+   * Who the publisher says asked: a claim, recorded and shown as such, never used for a decision
+   * (the trustworthy record of who published is Cloud Audit Logs).
+   */
   requestedBy: z.string().max(200).optional(),
   /**
    * A leaked credential: rotate now, ignoring the grace window of `previous`, then revoke
@@ -48,6 +52,7 @@ export interface RotationRequest {
   requestKey: string;
   /** When it was requested (ms); requests older than the last rotation's start are stale. */
   requestedAt: number;
+  /** A claim by the publisher (see OnDemandRequestBodySchema); never used for a decision. */
   requestedBy?: string;
   reason?: string;
   /** On-demand only: the leak runbook's rotation (no grace, sessions ended). */

@@ -167,7 +167,11 @@ export async function retirePrevious(
       await deps.store.accessVersion(claimed.name, version),
       `version ${version}`,
     );
-    const admin = await adminCredential(deps.store, config.adminSecret, currentPayload);
+    const admin = await adminCredential(deps.store, config.adminSecret, currentPayload, {
+      secret: claimed.name,
+      engine: config.engine,
+      logins: [currentPayload.username, retired.username],
+    });
     const engine = deps.engineFor(config.engine);
     await engine.withSession(endpointOf(currentPayload), admin, async (s) => {
       const sessions = await s.countSessions(retired.username);

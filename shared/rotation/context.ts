@@ -8,6 +8,7 @@ import type { Logger } from '../logging/logger';
 import type { Redactor } from '../logging/redactor';
 import type { DatabasePayload } from '../secrets/payload';
 import type { SecretChange, SecretSnapshot, SecretStore } from '../secrets/secret-store';
+import type { DeploymentScope } from '../trust/scope';
 import type { RandomBytes } from './password';
 import {
   type HistoryEntry,
@@ -33,6 +34,8 @@ export interface RotatorSettings {
   maxAttempts?: number;
   /** The deployment's floor under `rotator.grace-period` (default DEFAULT_MIN_GRACE_MS). */
   minGracePeriodMs?: number;
+  /** The secrets this deployment may rotate (label and projects); anything else is refused. */
+  scope: DeploymentScope;
 }
 
 export type Publish = (

@@ -1,7 +1,7 @@
 import { ALIASES } from '../config/annotations';
 import { ConflictError, describeError, PermanentError } from '../errors';
 import { credentialOf, endpointOf } from '../secrets/payload';
-import { adminCredential } from './admin';
+import { adminCredentialFor } from './admin';
 import { persist, type RotationContext, type StateChange } from './context';
 import type { HistoryEntry } from './state';
 import { loadPending } from './steps';
@@ -55,7 +55,7 @@ export async function failRotation(ctx: RotationContext, reason: string): Promis
         const sessionCred =
           ctx.config.adminSecret === 'self'
             ? credentialOf(baseWorks ? ctx.base : pending)
-            : await adminCredential(store, ctx.config.adminSecret, ctx.base);
+            : await adminCredentialFor(ctx);
         await ctx.engine.withSession(endpoint, sessionCred, (s) =>
           ctx.strategy.rollback(s, base, credentialOf(pending)),
         );

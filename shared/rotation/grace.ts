@@ -4,7 +4,7 @@ import type { Logger } from '../logging/logger';
 import { type RetireDeps, retirePrevious } from '../retirement/retire-secret';
 import { credentialOf, endpointOf } from '../secrets/payload';
 import type { SecretSnapshot } from '../secrets/secret-store';
-import { adminCredential } from './admin';
+import { adminCredential, rotationLogins } from './admin';
 import type { RotatorDeps } from './context';
 import { type RotationState, readState, withState } from './state';
 import { parsePayload } from './steps';
@@ -126,13 +126,23 @@ export async function revokeAfterEmergency(
     log,
     versions.find((v) => v.number === previous)?.etag,
   );
+  const engine = deps.engineFor(config.engine);
   const admin =
     config.adminSecret === 'self'
       ? credentialOf(currentPayload)
-      : await adminCredential(deps.store, config.adminSecret, currentPayload);
-  const ended = await deps
-    .engineFor(config.engine)
-    .withSession(endpointOf(currentPayload), admin, (s) => s.endSessions(retired.username));
+      : await adminCredential(deps.store, config.adminSecret, currentPayload, {
+          secret,
+          engine: config.engine,
+          logins: [
+            ...new Set([
+              retired.username,
+              ...rotationLogins(config, currentPayload.username, engine),
+            ]),
+          ],
+        });
+  const ended = await engine.withSession(endpointOf(currentPayload), admin, (s) =>
+    s.endSessions(retired.username),
+  );
   log.notice('emergency: previous credential revoked at once and its sessions ended', {
     event: 'rotation.emergency-revoked',
     version: previous,

@@ -1,6 +1,6 @@
 import { PermanentError } from '../errors';
 import { type DatabasePayload, endpointOf } from '../secrets/payload';
-import { adminCredential } from './admin';
+import { adminCredentialFor } from './admin';
 import type { RotationContext } from './context';
 
 /**
@@ -15,7 +15,7 @@ import type { RotationContext } from './context';
 export async function proveParity(ctx: RotationContext, pending: DatabasePayload): Promise<void> {
   if (ctx.strategy.name !== 'alternating-users' || pending.username === ctx.base.username) return;
   if (ctx.config.adminSecret === 'self') return; // refused by config validation; never reached
-  const admin = await adminCredential(ctx.deps.store, ctx.config.adminSecret, ctx.base);
+  const admin = await adminCredentialFor(ctx);
   const gap = await ctx.engine.withSession(endpointOf(ctx.base), admin, (s) =>
     s.privilegeGap(pending.username, ctx.base.username),
   );

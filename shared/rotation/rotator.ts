@@ -21,7 +21,8 @@ import { consumerIdsOf } from '../retirement/retire-secret';
 import { deferScheduledRotation } from '../schedule/defer';
 import { scheduleGate } from '../schedule/gate';
 import type { SecretSnapshot } from '../secrets/secret-store';
-import { adminCredential } from './admin';
+import { assertInScope } from '../trust/scope';
+import { adminCredential, rotationLogins } from './admin';
 import { persist, type RotationContext, type RotatorDeps, updateOrConfirm } from './context';
 import { type Decision, decide } from './decide';
 import { failRotation } from './failure';
@@ -86,6 +87,7 @@ export async function handleRotationRequest(
   const log = deps.logger.child({ secret: request.secret });
   for (let round = 1; round <= MAX_CLAIM_ROUNDS; round++) {
     const snapshot = await deps.store.getSecret(request.secret);
+    assertInScope(snapshot, deps.settings.scope);
     const config = readConfig(snapshot, {
       maxAttempts: deps.settings.maxAttempts,
       minGracePeriodMs: deps.settings.minGracePeriodMs,
@@ -205,9 +207,16 @@ async function claim(
       await deps.store.accessVersion(snapshot.name, baseVersion),
       `version ${baseVersion}`,
     );
-    // Pre-flight, before anything changes: the admin secret must be readable and name the same
-    // server, so a misconfiguration costs one log line instead of a half-done rotation.
-    if (config.adminSecret !== 'self') await adminCredential(deps.store, config.adminSecret, base);
+    // Pre-flight, before anything changes: the admin secret must be readable, serve this secret
+    // and every login the rotation changes, and name the same server, so a misconfiguration or
+    // an untrusted request costs one log line instead of a half-done rotation.
+    if (config.adminSecret !== 'self') {
+      await adminCredential(deps.store, config.adminSecret, base, {
+        secret: snapshot.name,
+        engine: config.engine,
+        logins: rotationLogins(config, base.username, deps.engineFor(config.engine)),
+      });
+    }
     record = {
       id: rotationIdFor(snapshot.name, request.requestKey),
       trigger: request.trigger,

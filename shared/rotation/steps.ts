@@ -13,7 +13,7 @@ import {
   endpointOf,
 } from '../secrets/payload';
 import { formatIssues } from '../zod-issues';
-import { adminCredential } from './admin';
+import { adminCredentialFor } from './admin';
 import type { RotationContext, StateChange } from './context';
 import { proveParity } from './parity';
 import { generatePassword } from './password';
@@ -108,9 +108,7 @@ const create: Step = async (ctx) => {
 
 /** The session that may change logins: the admin's, or the user's own (single-user, `self`). */
 async function sessionCredential(ctx: RotationContext, own: DatabasePayload) {
-  return ctx.config.adminSecret === 'self'
-    ? credentialOf(own)
-    : adminCredential(ctx.deps.store, ctx.config.adminSecret, ctx.base);
+  return ctx.config.adminSecret === 'self' ? credentialOf(own) : adminCredentialFor(ctx);
 }
 
 /** set: make the pending credential valid. If it already logs in, the step is done. */

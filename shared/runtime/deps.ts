@@ -10,6 +10,11 @@ import { createPubSubPublish } from '../messaging/publisher';
 import type { RotatorDeps } from '../rotation/context';
 import { readCurrentValue } from '../secrets/read-current';
 import { createGcpSecretStore, type SecretStore } from '../secrets/secret-store';
+import {
+  assertCredentialSecretPinned,
+  assertWorkspacePinned,
+  type DatabricksPins,
+} from '../trust/databricks-pins';
 import { parseSettings, type Settings } from './settings';
 
 /** What every function needs; production wiring below, tests build their own. */
@@ -19,21 +24,29 @@ export interface Deps extends RotatorDeps {
   databricksClientFor: (workspace: WorkspaceConfig) => DatabricksClient;
 }
 
-/** Databricks clients cached per workspace host and auth, so tokens are cached too. */
+/**
+ * Databricks clients cached per workspace host and auth, so tokens are cached too. With `pins`
+ * (the functions always pass the deployment's), a workspace host or credential secret the
+ * deployment does not pin is refused (TrustError) before any token is read or request is sent.
+ * The operator CLI passes none: it runs as the operator, with the operator's own rights.
+ */
 export function databricksClients(
   base: Omit<WorkspaceClientDeps, 'readSecret'>,
   store: SecretStore,
   projectId: string,
+  pins?: DatabricksPins,
 ): (workspace: WorkspaceConfig) => DatabricksClient {
   // Secret references in the workspace config: a short id (in the functions' project), a full
   // secret name (its current value), or a full version name.
   const readSecret = async (ref: string) => {
+    if (pins) assertCredentialSecretPinned(ref, pins, projectId);
     const full = ref.startsWith('projects/') ? ref : `projects/${projectId}/secrets/${ref}`;
     const [, secret, version] = /^(.*?)(?:\/versions\/([^/]+))?$/.exec(full) ?? [];
     return version && secret ? store.accessVersion(secret, version) : readCurrentValue(store, full);
   };
   const clients = new Map<string, DatabricksClient>();
   return (workspace) => {
+    if (pins) assertWorkspacePinned(workspace, pins, projectId);
     const key = JSON.stringify(workspace);
     let client = clients.get(key);
     if (!client) {
@@ -104,6 +117,7 @@ export function productionDeps(env: NodeJS.ProcessEnv = process.env): () => Deps
         { clock: systemClock, random: Math.random, redactor, logger },
         store,
         runtime.projectId,
+        runtime.databricks,
       ),
       engineFor: (name) => lazy.engines().engineFor(name),
       publish: createPubSubPublish({ projectId: runtime.projectId }),
@@ -121,6 +135,7 @@ export function productionDeps(env: NodeJS.ProcessEnv = process.env): () => Deps
         ...(runtime.minGracePeriodMs === undefined
           ? {}
           : { minGracePeriodMs: runtime.minGracePeriodMs }),
+        scope: runtime.scope,
       },
     };
     return deps;

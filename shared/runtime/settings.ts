@@ -2,6 +2,12 @@ import { z } from 'zod';
 import { parseDuration } from '../config/duration';
 import { RotatorError } from '../errors';
 import { parseSeverity } from '../logging/logger';
+import {
+  credentialSecretName,
+  type DatabricksPins,
+  workspaceOrigin,
+} from '../trust/databricks-pins';
+import type { DeploymentScope } from '../trust/scope';
 import { formatIssues } from '../zod-issues';
 
 /**
@@ -32,7 +38,39 @@ const EnvSchema = z.object({
   ROTATOR_OVERDUE_MARGIN: settingDuration.prefault('1h'),
   /** Floor under rotator.grace-period (alias reads lag minutes); only local stacks lower it. */
   ROTATOR_MIN_GRACE_PERIOD: settingDuration.optional(),
+  /**
+   * Projects besides GCP_PROJECT whose secrets this deployment manages (comma-separated ids or
+   * numbers; Secret Manager names secrets by project number, so list the number of each project,
+   * the own one included, as the terraform module does).
+   */
+  ROTATOR_PROJECTS: commaList(
+    /^([a-z][a-z0-9-]{4,28}[a-z0-9]|[0-9]{1,20})$/,
+    'project ids or numbers',
+  ),
+  /** Databricks workspaces consumers may name (comma-separated URLs or host names). */
+  ROTATOR_DATABRICKS_HOSTS: commaList(
+    /^(https?:\/\/)?[A-Za-z0-9.-]+(:[0-9]{1,5})?\/?$/,
+    'host names or https:// URLs',
+  ),
+  /** Secrets holding Databricks PATs / M2M client secrets (comma-separated ids or full names). */
+  ROTATOR_DATABRICKS_CREDENTIAL_SECRETS: commaList(
+    /^([A-Za-z0-9_-]{1,255}|projects\/[^/]+\/secrets\/[A-Za-z0-9_-]{1,255})$/,
+    'secret ids or projects/P/secrets/S',
+  ),
 });
+
+function commaList(pattern: RegExp, what: string) {
+  return z
+    .string()
+    .default('')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(pattern, `comma-separated ${what}`)));
+}
 
 export interface Settings {
   projectId: string;
@@ -46,6 +84,10 @@ export interface Settings {
   locations: string[];
   overdueMarginMs: number;
   minGracePeriodMs?: number;
+  /** The secrets this deployment acts on (shared/trust/scope.ts). */
+  scope: DeploymentScope;
+  /** The Databricks workspaces and credential secrets consumers may use. */
+  databricks: DatabricksPins;
 }
 
 /**
@@ -96,5 +138,12 @@ export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     ...(e.ROTATOR_MIN_GRACE_PERIOD === undefined
       ? {}
       : { minGracePeriodMs: e.ROTATOR_MIN_GRACE_PERIOD }),
+    scope: { projects: [...new Set([projectId, ...e.ROTATOR_PROJECTS])] },
+    databricks: {
+      hosts: e.ROTATOR_DATABRICKS_HOSTS.map(workspaceOrigin),
+      credentialSecrets: e.ROTATOR_DATABRICKS_CREDENTIAL_SECRETS.map((ref) =>
+        credentialSecretName(ref, projectId),
+      ),
+    },
   };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Credential, Endpoint } from '../engines/engine';
+import type { Credential, Endpoint, EngineName } from '../engines/engine';
 import { IDENTIFIER_PATTERN } from '../engines/identifiers';
 
 /**
@@ -67,8 +67,33 @@ export const credentialOf = (p: DatabasePayload): Credential => ({
   password: p.password,
 });
 
-export function sameServer(a: DatabasePayload, b: DatabasePayload): boolean {
-  return a.cloudSqlInstance !== undefined
-    ? a.cloudSqlInstance === b.cloudSqlInstance
-    : a.host === b.host && (portOf(a) ?? 0) === (portOf(b) ?? 0);
+/**
+ * The port each engine's driver connects to when a payload names none (PostgreSQL 5432, MySQL and
+ * MariaDB 3306: the servers' documented defaults, which the engines use too).
+ */
+export const DEFAULT_PORTS: Readonly<Record<EngineName, number>> = {
+  postgres: 5432,
+  mysql: 3306,
+  mariadb: 3306,
+};
+
+/** `Db.Example.COM.` → `db.example.com`: DNS names are case-insensitive; one root dot is noise. */
+const hostKey = (host: string) => host.toLowerCase().replace(/\.$/, '');
+
+/**
+ * Whether two payloads name the same database server: the same Cloud SQL instance, or the same
+ * host (case-insensitive, one trailing dot ignored) and port (a missing port is the engine's
+ * default). The confused-deputy guard between an admin secret and the secrets it serves.
+ */
+export function sameServer(a: DatabasePayload, b: DatabasePayload, engine: EngineName): boolean {
+  if (a.cloudSqlInstance !== undefined || b.cloudSqlInstance !== undefined) {
+    return a.cloudSqlInstance === b.cloudSqlInstance;
+  }
+  const port = (p: DatabasePayload) => portOf(p) ?? DEFAULT_PORTS[engine];
+  return (
+    a.host !== undefined &&
+    b.host !== undefined &&
+    hostKey(a.host) === hostKey(b.host) &&
+    port(a) === port(b)
+  );
 }

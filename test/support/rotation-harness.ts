@@ -12,6 +12,7 @@ import { readHistory, readState } from '../../shared/rotation/state';
 import { secretStoreFromEnv } from '../../shared/runtime/deps';
 import { createSecretManagerClient } from '../../shared/secrets/client';
 import type { SecretStore } from '../../shared/secrets/secret-store';
+import { SERVES_KEY } from '../../shared/trust/serves';
 import { type TestServerAddress, testDatabasesFromEnv } from './databases';
 import {
   adminPayload,
@@ -99,6 +100,7 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
       testRetryDelayMs: 50,
       // Tests use grace windows of seconds; deployments keep the floor (rotation-config.ts).
       minGracePeriodMs: 0,
+      scope: { projects: [PROJECT] },
     },
   };
 
@@ -126,6 +128,30 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
     await addVersion(name, adminPayload(engine, serverFor(engine)));
     adminSecrets.set(engine, name);
     return name;
+  }
+
+  // One binding update at a time: tests create secrets concurrently, and each update rewrites the
+  // whole rotator.serves annotation of the admin secret.
+  let serving: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Let `adminSecret` serve `secret` for `logins`, as its owner would (rotator.serves; every
+   * secret the harness creates gets this, so every test runs with the trust binding).
+   */
+  function serve(adminSecret: string, secret: string, logins: readonly string[]): Promise<void> {
+    const next = serving.then(async () => {
+      const [s] = await client.getSecret({ name: adminSecret });
+      const annotations = { ...(s.annotations ?? {}) } as Record<string, string>;
+      const serves = JSON.parse(annotations[SERVES_KEY] ?? '{}') as Record<string, string[]>;
+      serves[secret] = [...new Set([...(serves[secret] ?? []), ...logins])];
+      annotations[SERVES_KEY] = JSON.stringify(serves);
+      await client.updateSecret({
+        secret: { name: adminSecret, annotations, etag: s.etag },
+        updateMask: { paths: ['annotations'] },
+      });
+    });
+    serving = next.catch(() => undefined);
+    return next;
   }
 
   async function createManagedSecret(opts: {
@@ -161,6 +187,20 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
       },
     });
     await addVersion(name, loginPayload(fixture));
+    // The admin secret it uses (the harness's, or one a test names) serves it, unless a test
+    // names one that does not exist.
+    const admin = opts.self
+      ? undefined
+      : (opts.annotations?.[CONFIG_KEYS.adminSecret] ?? (await adminSecretFor(opts.engine)));
+    if (admin && admin !== 'self') {
+      await serve(
+        admin,
+        name,
+        servedLogins(opts.strategy, fixture.username, opts.annotations),
+      ).catch((err: { code?: number }) => {
+        if (err.code !== 5) throw err;
+      });
+    }
     return { name, fixture, server };
   }
 
@@ -217,6 +257,8 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
     /** The credentials the rotator added to a secret, in order. */
     addedCredentials: (secret: ManagedSecret) => added.get(secret.name) ?? [],
     createManagedSecret,
+    adminSecretFor,
+    serve,
     addVersion,
     versionLogsIn,
     snapshot,
@@ -227,6 +269,17 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
       await emulator.stop();
     },
   };
+}
+
+/** The logins a managed secret's rotations change: its login, and the pair's other login. */
+export function servedLogins(
+  strategy: string,
+  login: string,
+  annotations: Record<string, string> = {},
+): string[] {
+  if (strategy !== 'alternating-users') return [login];
+  const pair = annotations[CONFIG_KEYS.loginPair];
+  return pair ? pair.split(',') : [login, `${login}_clone`];
 }
 
 export type RotationHarness = Awaited<ReturnType<typeof createRotationHarness>>;

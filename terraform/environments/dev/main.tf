@@ -41,9 +41,11 @@ locals {
   # spreads each secret's first rotation over its period.
   managed_secrets = {
     "orders-db-app" = {
-      engine                  = "postgres"
-      strategy                = "alternating-users"
-      admin_secret            = "orders-db-admin"
+      engine       = "postgres"
+      strategy     = "alternating-users"
+      admin_secret = "orders-db-admin"
+      # The login in the credential JSON; orders-db-admin serves it and orders_app_clone.
+      login                   = "orders_app"
       rotation_period_seconds = 86400
       grace_period            = "1h"
       max_grace_period        = "6h"
@@ -91,6 +93,8 @@ module "gsm_rotator" {
 
   managed_secrets = local.managed_secrets
   admin_secrets   = local.admin_secrets
+  # The only workspace consumers may name (ROTATOR_DATABRICKS_HOSTS).
+  databricks_hosts = [var.databricks_workspace_url]
 
   vpc_connector = var.vpc_connector
 

@@ -41,9 +41,11 @@ locals {
   # next_rotation_time (docs/operations.md, "Schedules, windows and pause").
   managed_secrets = {
     "orders-db-app" = {
-      engine             = "postgres"
-      strategy           = "alternating-users"
-      admin_secret       = "orders-db-admin"
+      engine       = "postgres"
+      strategy     = "alternating-users"
+      admin_secret = "orders-db-admin"
+      # The login in the credential JSON; orders-db-admin serves it and orders_app_clone.
+      login              = "orders_app"
       schedule           = "0 2 * * 0"
       time_zone          = "Europe/Berlin"
       window             = "3h"
@@ -93,6 +95,8 @@ module "gsm_rotator" {
 
   managed_secrets = local.managed_secrets
   admin_secrets   = local.admin_secrets
+  # The only workspace consumers may name (ROTATOR_DATABRICKS_HOSTS).
+  databricks_hosts = [var.databricks_workspace_url]
 
   vpc_connector = var.vpc_connector
 

@@ -5,15 +5,29 @@
 # Secret Manager
 # ---------------------------------------------------------------------------------------------
 
-# Exactly the permissions the code's Secret Manager calls need (locals.tf): predefined roles either
-# lack secrets.update (needed to move aliases and write the rotator.* state annotations: only
-# admin/editor have it) or bring far more (create/delete secrets, setIamPolicy).
-resource "google_project_iam_custom_role" "rotator" {
+# One role per function, with exactly the permissions the calls its code can reach need
+# (locals.tf): predefined roles either lack secrets.update (needed to move aliases and write the
+# rotator.* state annotations: only admin/editor have it) or bring far more (create/delete
+# secrets, setIamPolicy). refreshConsumers cannot add, disable or destroy a version;
+# retireVersions cannot add one.
+resource "google_project_iam_custom_role" "function_secrets" {
+  for_each = local.function_secret_permissions
+
   project     = var.project_id
-  role_id     = "gsmRotator_${var.environment}"
-  title       = "gsm-rotator ${var.environment}: rotate managed secrets"
-  description = "Granted on each managed secret, never on the project: read and update the secret, add, read and retire its versions."
-  permissions = local.rotator_secret_permissions
+  role_id     = "gsmRotator_${var.environment}_${replace(each.key, "_", "")}"
+  title       = "gsm-rotator ${var.environment}: ${each.key} on managed secrets"
+  description = "Granted on each managed secret to the ${each.key} function only, never on the project."
+  permissions = each.value
+  stage       = "GA"
+}
+
+# Admin and Databricks credential secrets: metadata (rotator.serves, the current alias) and value.
+resource "google_project_iam_custom_role" "supporting_secret_reader" {
+  project     = var.project_id
+  role_id     = "gsmRotatorSupportingReader_${var.environment}"
+  title       = "gsm-rotator ${var.environment}: read an admin or Databricks credential secret"
+  description = "secrets.get and versions.access, granted on one admin or Databricks credential secret."
+  permissions = local.supporting_secret_permissions
   stage       = "GA"
 }
 
@@ -30,9 +44,9 @@ resource "google_project_iam_custom_role" "secret_lister" {
   stage       = "GA"
 }
 
-# All three functions work on every managed secret: rotateSecret rotates it, refreshConsumers reads
-# the new version by number (secret-scope sync) and records its result on the Secret,
-# retireVersions disables and destroys old versions.
+# All three functions work on every managed secret, each with its own role: rotateSecret rotates
+# it, refreshConsumers reads the new version by number (secret-scope sync) and records its result
+# on the Secret, retireVersions disables and destroys old versions.
 resource "google_secret_manager_secret_iam_member" "function_rotates_managed_secret" {
   for_each = {
     for pair in setproduct(keys(var.managed_secrets), keys(local.functions)) :
@@ -41,7 +55,7 @@ resource "google_secret_manager_secret_iam_member" "function_rotates_managed_sec
 
   project   = var.project_id
   secret_id = google_secret_manager_secret.managed[each.value.secret].secret_id
-  role      = google_project_iam_custom_role.rotator.name
+  role      = google_project_iam_custom_role.function_secrets[each.value.function].name
   member    = "serviceAccount:${google_service_account.function[each.value.function].email}"
 }
 
@@ -60,7 +74,7 @@ resource "google_secret_manager_secret_iam_member" "function_reads_admin_secret"
 
   project   = var.project_id
   secret_id = google_secret_manager_secret.admin[each.value.secret].secret_id
-  role      = "roles/secretmanager.secretAccessor"
+  role      = google_project_iam_custom_role.supporting_secret_reader.name
   member    = "serviceAccount:${google_service_account.function[each.value.function].email}"
 }
 
@@ -70,7 +84,7 @@ resource "google_secret_manager_secret_iam_member" "refresh_consumers_reads_data
 
   project   = var.project_id
   secret_id = google_secret_manager_secret.databricks_credential[each.key].secret_id
-  role      = "roles/secretmanager.secretAccessor"
+  role      = google_project_iam_custom_role.supporting_secret_reader.name
   member    = "serviceAccount:${google_service_account.function["refresh_consumers"].email}"
 }
 

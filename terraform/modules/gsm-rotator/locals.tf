@@ -45,21 +45,68 @@ locals {
     }
   }
 
-  # The Secret Manager permissions of the rotator's custom role: exactly what the code's Secret
-  # Manager client calls need (test/unit/terraform/policy.test.ts compares this list with the
-  # method names it finds in shared/, functions/ and cli/). secrets.list is not here: it only exists
-  # at project level and gets its own one-permission role (see iam.tf).
-  rotator_secret_permissions = [
+  # Least privilege per function: the Secret Manager permissions each function's custom role grants
+  # on the managed secrets, exactly what the calls its entry point can reach need
+  # (test/unit/terraform/policy.test.ts follows each entry point through the code and compares).
+  # secrets.list is not here: it only exists at project level and gets its own role (iam.tf).
+  function_secret_permissions = {
+    # Claims, adds the new version, moves aliases, disables a failed pending version.
+    rotate_secret = [
+      "secretmanager.secrets.get",
+      "secretmanager.secrets.update",
+      "secretmanager.versions.access",
+      "secretmanager.versions.add",
+      "secretmanager.versions.disable",
+      "secretmanager.versions.list",
+    ]
+    # Reads the new version by number (secret-scope sync) and records its result on the Secret.
+    refresh_consumers = [
+      "secretmanager.secrets.get",
+      "secretmanager.secrets.update",
+      "secretmanager.versions.access",
+    ]
+    # Reads the retired and current versions, disables the retired one, destroys beyond retention.
+    retire_versions = [
+      "secretmanager.secrets.get",
+      "secretmanager.secrets.update",
+      "secretmanager.versions.access",
+      "secretmanager.versions.destroy",
+      "secretmanager.versions.disable",
+      "secretmanager.versions.list",
+    ]
+  }
+  # Admin secrets and Databricks credential secrets: their metadata (rotator.serves, the current
+  # alias) and their value, nothing else. roles/secretmanager.secretAccessor lacks secrets.get.
+  supporting_secret_permissions = [
     "secretmanager.secrets.get",
-    "secretmanager.secrets.update",
     "secretmanager.versions.access",
-    "secretmanager.versions.add",
-    "secretmanager.versions.destroy",
-    "secretmanager.versions.disable",
-    "secretmanager.versions.enable",
-    "secretmanager.versions.list",
   ]
   secret_lister_permissions = ["secretmanager.secrets.list"]
+
+  # Secret Manager names secrets by project number (projects/123/secrets/S) in what it returns, and
+  # the rotator compares those names: the deployment's scope and rotator.serves use numbers.
+  project_number = data.google_project.this.number
+
+  # ROTATOR_PROJECTS: the own project by number (GCP_PROJECT gives its id), the extra secret
+  # projects by id and by number.
+  rotator_projects = concat(
+    [local.project_number],
+    sort(tolist(var.secret_projects)),
+    [for p in sort(tolist(var.secret_projects)) : data.google_project.secret_project[p].number],
+  )
+
+  # rotator.serves of each admin secret: every managed secret that names it, with every login its
+  # rotations change (the pair with alternating-users). Written by terraform on the admin secret,
+  # which only its owners can change; the rotator refuses any other secret or login.
+  admin_secret_serves = {
+    for admin in keys(var.admin_secrets) : admin => {
+      for id, s in var.managed_secrets : "projects/${local.project_number}/secrets/${id}" => (
+        s.login_pair != null ? split(",", s.login_pair) : (
+          s.strategy == "alternating-users" ? [s.login, "${s.login}_clone"] : [s.login]
+        )
+      ) if s.admin_secret == admin
+    }
+  }
 
   # The environment the functions read (documented in docs/deploy.md). ROTATION_EVENTS_TOPIC is
   # the full topic name. NODE_ENV=production keeps functions-framework from echoing error messages
@@ -73,7 +120,12 @@ locals {
     ROTATOR_DB_CONCURRENCY = tostring(var.rotator_db_concurrency)
     ROTATOR_OVERDUE_MARGIN = var.overdue_margin
     ROTATOR_LOCATIONS      = join(",", var.regional_secret_locations)
-    NODE_ENV               = "production"
+    # The trust model (docs/operations.md): which projects' secrets, which Databricks workspaces
+    # and credential secrets the functions may use; nothing a managed secret says can widen them.
+    ROTATOR_PROJECTS                      = join(",", local.rotator_projects)
+    ROTATOR_DATABRICKS_HOSTS              = join(",", sort(tolist(var.databricks_hosts)))
+    ROTATOR_DATABRICKS_CREDENTIAL_SECRETS = join(",", sort(tolist(var.databricks_credential_secrets)))
+    NODE_ENV                              = "production"
   }
 
   # The rotator.* configuration annotations of each managed secret; keys whose value is not set are

@@ -41,10 +41,11 @@ output "admin_secrets" {
 }
 
 output "custom_roles" {
-  description = "The custom roles: rotator (granted per managed secret) and secret_lister (secrets.list on the project)."
+  description = "The custom roles: one per function (granted per managed secret), supporting_secret_reader (admin and Databricks credential secrets) and secret_lister (secrets.list on the project)."
   value = {
-    rotator       = google_project_iam_custom_role.rotator.name
-    secret_lister = google_project_iam_custom_role.secret_lister.name
+    functions                = { for k, r in google_project_iam_custom_role.function_secrets : k => r.name }
+    supporting_secret_reader = google_project_iam_custom_role.supporting_secret_reader.name
+    secret_lister            = google_project_iam_custom_role.secret_lister.name
   }
 }
 

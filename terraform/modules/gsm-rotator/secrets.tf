@@ -102,6 +102,11 @@ resource "google_secret_manager_secret" "admin" {
   project   = var.project_id
   secret_id = each.key
   labels    = merge(var.labels, each.value.labels, { rotator-env = var.environment, rotator-role = "admin" })
+  # Which managed secrets and logins this admin credential serves (locals.tf). Only who can update
+  # this secret can widen it; the rotator checks it before every use of the credential.
+  annotations = {
+    "rotator.serves" = jsonencode(local.admin_secret_serves[each.key])
+  }
 
   replication {
     dynamic "auto" {

@@ -318,8 +318,10 @@ variable "managed_secrets" {
       it out and the module spreads the first rotation of each secret over its period (by secret
       ID), so that a fleet does not all rotate in the same minutes. Secret Manager advances it by
       the period after each notification, so Terraform ignores later drift.
-    - login_pair: alternating-users only, the two logins "a,b" (default: the current login and
-      <login>_clone)
+    - login: the database login the secret holds. Required unless admin_secret is "self" or
+      login_pair is set: the admin secret's rotator.serves annotation lists it (and, with
+      alternating-users, <login>_clone), and the rotator changes no other login (docs/deploy.md)
+    - login_pair: alternating-users only, the two logins "a,b" (default: login and <login>_clone)
     - grace_period / max_grace_period: how long the previous credential stays valid after a
       rotation, and the limit when Databricks consumers never confirm (90s, 30m, 24h, 7d; max
       defaults to 3 x grace)
@@ -338,6 +340,7 @@ variable "managed_secrets" {
     schedule                = optional(string)
     time_zone               = optional(string)
     window                  = optional(string)
+    login                   = optional(string)
     login_pair              = optional(string)
     grace_period            = optional(string, "24h")
     max_grace_period        = optional(string)
@@ -432,6 +435,16 @@ variable "managed_secrets" {
   }
 
   validation {
+    condition     = alltrue([for s in values(var.managed_secrets) : s.admin_secret == "self" || s.login != null || s.login_pair != null])
+    error_message = "managed_secrets.*.login is required unless admin_secret is \"self\" or login_pair is set: the admin secret must say which login it serves."
+  }
+
+  validation {
+    condition     = alltrue([for s in values(var.managed_secrets) : s.login == null || can(regex("^[A-Za-z0-9_-]{1,80}$", coalesce(s.login, "x")))])
+    error_message = "managed_secrets.*.login must be 1-80 letters, digits, '_' or '-'."
+  }
+
+  validation {
     condition     = alltrue([for s in values(var.managed_secrets) : s.login_pair == null || (s.strategy == "alternating-users" && can(regex("^[^,\\s]{1,80},[^,\\s]{1,80}$", coalesce(s.login_pair, "x"))))])
     error_message = "managed_secrets.*.login_pair is for alternating-users only: two different login names, \"a,b\"."
   }
@@ -489,6 +502,28 @@ variable "databricks_credential_secrets" {
   validation {
     condition     = alltrue([for id in var.databricks_credential_secrets : can(regex("^[A-Za-z0-9_-]{1,255}$", id))])
     error_message = "databricks_credential_secrets are secret IDs: 1-255 characters of letters, digits, '_' and '-'."
+  }
+}
+
+variable "databricks_hosts" {
+  description = "ROTATOR_DATABRICKS_HOSTS: the Databricks workspace URLs (https://…) that managed secrets' consumers may name. A consumers config naming any other host fails without sending anything. Empty = no Databricks refresh at all."
+  type        = set(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for h in var.databricks_hosts : can(regex("^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$", h))])
+    error_message = "databricks_hosts must be workspace URLs such as https://adb-123.4.azuredatabricks.net."
+  }
+}
+
+variable "secret_projects" {
+  description = "ROTATOR_PROJECTS: projects besides project_id whose secrets (labelled rotator=managed) this deployment rotates, e.g. a separate secrets project. Their secrets are onboarded outside this module (docs/deploy.md); the module only lets the functions act on them."
+  type        = set(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for p in var.secret_projects : can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", p))])
+    error_message = "secret_projects must be project IDs."
   }
 }
 

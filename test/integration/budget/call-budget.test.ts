@@ -140,6 +140,14 @@ it('refreshConsumers with one target stays within its call budget', async () => 
         clock,
         logger: h.deps.logger,
         redactor,
+        runtime: {
+          projectId: PROJECT,
+          scope: { projects: [PROJECT] },
+          databricks: {
+            hosts: [ws.url],
+            credentialSecrets: [`projects/${PROJECT}/secrets/dbx-token`],
+          },
+        },
         databricksClientFor: databricksClients(
           {
             clock,

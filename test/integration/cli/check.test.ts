@@ -89,13 +89,18 @@ describe('gsm-rotator check', () => {
     expect(lines[1]).toMatch(/^RESULT +CHECK +DETAIL$/);
     const admin = `projects/${PROJECT}/secrets/admin-postgres`;
     const { username, table } = secret.fixture;
-    expect(lines.slice(2, 12)).toEqual([
+    expect(lines.slice(2, 13)).toEqual([
       expect.stringMatching(
         new RegExp(`^ok +config +postgres, alternating-users, admin ${admin}, grace 1h$`),
       ),
       expect.stringMatching(
         new RegExp(
           `^ok +current payload +version 1: ${username} on 127\\.0\\.0\\.1:\\d+/postgres$`,
+        ),
+      ),
+      expect.stringMatching(
+        new RegExp(
+          `^ok +admin serves +${admin} serves ${secret.name} for ${username}, ${username}_clone$`,
         ),
       ),
       expect.stringMatching(new RegExp(`^ok +admin secret +${admin}: readable, same server$`)),
@@ -111,7 +116,7 @@ describe('gsm-rotator check', () => {
         /^skip +consumer secret-scope:etl\/orders-db +secret scopes cannot be checked without writing$/,
       ),
     ]);
-    expect(lines[12]).toBe('all checks passed');
+    expect(lines[13]).toBe('all checks passed');
     expect(table).toBeDefined();
     // Read-only: GETs only, nothing written to the workspace.
     expect(workspace.requests.slice(requestsBefore).map((q) => q.method)).toEqual([
@@ -146,10 +151,11 @@ describe('gsm-rotator check', () => {
       checks: [
         { name: 'config', status: 'ok', detail: expect.any(String) },
         { name: 'current payload', status: 'ok', detail: expect.any(String) },
+        { name: 'admin serves', status: 'ok', detail: expect.any(String) },
         {
           name: 'admin secret',
           status: 'fail',
-          detail: `admin secret ${other} names another server than the managed secret`,
+          detail: `admin secret ${other} names another server than the managed secret ${secret.name}`,
         },
         { name: 'admin login', status: 'skip', detail: 'needs a usable admin secret' },
         { name: 'current login', status: 'ok', detail: expect.any(String) },

@@ -231,7 +231,7 @@ describe('gsm-rotator history', () => {
     expect(r.code).toBe(EXIT.ok);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toMatch(
-      /^STARTED +ROTATION +VERSIONS +OUTCOME +DURATION +REQUESTED BY +RETIRED$/,
+      /^STARTED +ROTATION +VERSIONS +OUTCOME +DURATION +REQUESTED BY \(CLAIM\) +RETIRED$/,
     );
     expect(lines[1]).toMatch(
       new RegExp(

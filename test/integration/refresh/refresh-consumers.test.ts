@@ -51,6 +51,14 @@ beforeAll(async () => {
     clock: systemClock,
     logger: h.deps.logger,
     redactor,
+    runtime: {
+      projectId: PROJECT,
+      scope: { projects: [PROJECT] },
+      databricks: {
+        hosts: [ws.url],
+        credentialSecrets: [`projects/${PROJECT}/secrets/dbx-token`],
+      },
+    },
     databricksClientFor: databricksClients(
       {
         clock: systemClock,

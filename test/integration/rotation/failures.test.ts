@@ -14,6 +14,7 @@ import {
   type ManagedSecret,
   PROJECT,
   type RotationHarness,
+  servedLogins,
 } from '../../support/rotation-harness';
 
 /**
@@ -260,6 +261,7 @@ describe('a database that goes away', () => {
       },
     });
     await h.addVersion(name, loginPayload(fixture));
+    await h.serve(adminSecret, name, servedLogins(strategy, fixture.username));
     return { name, fixture, server };
   }
 

@@ -1,6 +1,7 @@
 import {
   checkCustomRolesMatchCode,
   checkEnvironmentRoots,
+  checkFunctionRolesMatchReach,
   checkManagedSecrets,
   checkNoKeysOrSecretValues,
   checkNoProjectLevelSecretManagerRole,
@@ -194,9 +195,49 @@ describe('the policy checks catch', () => {
       expect.stringContaining(
         'grants secretmanager.versions.destroy, which no Secret Manager call',
       ),
-      expect.stringContaining('lacks secretmanager.versions.access'),
       expect.stringContaining('no project-level role grants secretmanager.secrets.list'),
     ]);
+  });
+
+  it('a function role with a call its entry point never makes, or missing one it makes', async () => {
+    const tree = await tf(`
+      locals {
+        functions = {
+          rotate_secret     = { name = "r" }
+          refresh_consumers = { name = "f" }
+        }
+        function_secret_permissions = {
+          rotate_secret     = ["secretmanager.secrets.get"]
+          refresh_consumers = ["secretmanager.secrets.get", "secretmanager.versions.add"]
+        }
+      }
+      resource "google_project_iam_custom_role" "function_secrets" {
+        for_each    = local.function_secret_permissions
+        permissions = each.value
+      }
+      resource "google_secret_manager_secret_iam_member" "managed" {
+        for_each = { for pair in setproduct(["db"], keys(local.functions)) : pair[1] => { function = pair[1] } }
+        role     = google_project_iam_custom_role.function_secrets[each.value.function].name
+        member   = "serviceAccount:\${google_service_account.function[each.value.function].email}"
+      }
+      resource "google_secret_manager_secret_iam_member" "shared" {
+        role   = google_project_iam_custom_role.function_secrets["rotate_secret"].name
+        member = "serviceAccount:\${google_service_account.function["refresh_consumers"].email}"
+      }
+    `);
+    const reach = {
+      rotate_secret: ['secretmanager.secrets.get', 'secretmanager.versions.add'],
+      refresh_consumers: ['secretmanager.secrets.get'],
+    };
+    expect(checkFunctionRolesMatchReach(tree, reach)).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('["rotate_secret"]: lacks secretmanager.versions.add'),
+        expect.stringContaining(
+          '["refresh_consumers"]: grants secretmanager.versions.add, which refresh_consumers never calls',
+        ),
+        expect.stringContaining("without pairing it with that function's own account"),
+      ]),
+    );
   });
 
   it('two functions sharing a service account', async () => {

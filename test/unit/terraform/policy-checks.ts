@@ -340,7 +340,6 @@ export function checkCustomRolesMatchCode(tree: TfTree, calls: readonly MethodCa
     }
   }
   const used = new Set(calls.flatMap((c) => METHOD_PERMISSIONS[c.method] ?? []));
-  const usedOnSecrets = [...used].filter((p) => p !== SECRETS_LIST).sort();
 
   const secretRoles = resourcesOf(tree, ...SECRET_LEVEL_IAM).flatMap((b) =>
     referencesTo(stringAt(b.body, 'role') ?? '', 'google_project_iam_custom_role').map((a) =>
@@ -354,25 +353,26 @@ export function checkCustomRolesMatchCode(tree: TfTree, calls: readonly MethodCa
   );
   if (secretRoles.length === 0) out.push('no custom role is granted on the managed secrets');
 
+  // Whether the roles hold what each function's calls need is checked per function, against what
+  // its entry point reaches (checkFunctionRolesMatchReach): the client wrapper has methods (e.g.
+  // enableVersion) that no function calls.
   for (const role of resourcesOf(tree, 'google_project_iam_custom_role')) {
-    const permissions = resolveStringList(tree, role.dir, role.body.permissions);
-    if (!permissions) {
+    const instances = customRoleInstances(tree, role);
+    if (!instances) {
       out.push(`${where(role)}: cannot resolve its permissions`);
       continue;
     }
-    const sm = permissions.filter((p) => p.startsWith('secretmanager.'));
-    for (const p of sm.filter((p) => !used.has(p))) {
-      out.push(`${where(role)}: grants ${p}, which no Secret Manager call in the code needs`);
-    }
-    if (secretRoles.includes(role)) {
-      for (const p of usedOnSecrets.filter((p) => !permissions.includes(p))) {
-        out.push(`${where(role)}: lacks ${p}, which the code's calls need`);
+    for (const { label, permissions } of instances) {
+      const sm = permissions.filter((p) => p.startsWith('secretmanager.'));
+      for (const p of sm.filter((p) => !used.has(p))) {
+        out.push(`${label}: grants ${p}, which no Secret Manager call in the code needs`);
       }
-      if (sm.includes(SECRETS_LIST))
-        out.push(`${where(role)}: secrets.list means nothing on a secret`);
-    }
-    if (projectRoles.includes(role) && sm.some((p) => p !== SECRETS_LIST)) {
-      out.push(`${where(role)}: is granted on the project and carries more than ${SECRETS_LIST}`);
+      if (secretRoles.includes(role) && sm.includes(SECRETS_LIST)) {
+        out.push(`${label}: secrets.list means nothing on a secret`);
+      }
+      if (projectRoles.includes(role) && sm.some((p) => p !== SECRETS_LIST)) {
+        out.push(`${label}: is granted on the project and carries more than ${SECRETS_LIST}`);
+      }
     }
   }
   if (used.has(SECRETS_LIST)) {
@@ -381,6 +381,101 @@ export function checkCustomRolesMatchCode(tree: TfTree, calls: readonly MethodCa
     );
     if (!listed)
       out.push(`the code calls listSecrets but no project-level role grants ${SECRETS_LIST}`);
+  }
+  return out;
+}
+
+/**
+ * A custom role's permissions: one list, or one per key when the role is made `for_each` over a
+ * local map with `permissions = each.value` (one role per function). Undefined: unresolvable.
+ */
+export function customRoleInstances(
+  tree: TfTree,
+  role: TfBlock,
+): { key?: string; label: string; permissions: string[] }[] | undefined {
+  const forEach = typeof role.body.for_each === 'string' ? role.body.for_each : undefined;
+  const local = forEach && /^\$\{local\.([A-Za-z0-9_]+)\}$/.exec(forEach)?.[1];
+  if (local && /^\$\{each\.value\}$/.test(String(role.body.permissions))) {
+    const map = tree.locals.get(role.dir)?.[local];
+    if (!isBody(map)) return undefined;
+    const out: { key: string; label: string; permissions: string[] }[] = [];
+    for (const [key, value] of Object.entries(map)) {
+      const permissions = resolveStringList(tree, role.dir, value);
+      if (!permissions) return undefined;
+      out.push({ key, label: `${where(role)}["${key}"]`, permissions });
+    }
+    return out;
+  }
+  const permissions = resolveStringList(tree, role.dir, role.body.permissions);
+  return permissions ? [{ label: where(role), permissions }] : undefined;
+}
+
+/**
+ * Least privilege per function: the role each function gets on the managed secrets is its own
+ * (granted to that function's account only) and holds exactly the permissions of the Secret
+ * Manager calls its entry point can reach (`reach`, from reachable-calls.ts); a role granted on
+ * supporting secrets (admin, Databricks credentials) holds nothing that a grantee cannot reach.
+ */
+export function checkFunctionRolesMatchReach(
+  tree: TfTree,
+  reach: Readonly<Record<string, readonly string[]>>,
+): Violations {
+  const out: Violations = [];
+  const functionsLocal = (dir: string) => tree.locals.get(dir)?.functions;
+  for (const grant of resourcesOf(tree, ...SECRET_LEVEL_IAM)) {
+    const role = stringAt(grant.body, 'role') ?? '';
+    const members = membersOf(grant);
+    for (const address of referencesTo(role, 'google_project_iam_custom_role')) {
+      const roleBlock = resolveResource(tree, grant, address);
+      if (!roleBlock) continue;
+      const instances = customRoleInstances(tree, roleBlock) ?? [];
+      // Which functions does this grant reach, by key?
+      const fnKeys = Object.keys(
+        isBody(functionsLocal(grant.dir)) ? (functionsLocal(grant.dir) as object) : {},
+      );
+      const granted = new Set<string>();
+      for (const m of members) {
+        for (const k of fnKeys) if (m.includes(`function["${k}"]`)) granted.add(k);
+        if (/function\[each\.value\.function\]/.test(m)) {
+          const forEach = JSON.stringify(grant.body.for_each ?? '');
+          for (const k of fnKeys)
+            if (forEach.includes(k) || forEach.includes('keys(local.functions)')) granted.add(k);
+        }
+        if (/function\[each\.key\]/.test(m)) for (const k of fnKeys) granted.add(k);
+      }
+      if (instances.some((i) => i.key !== undefined)) {
+        // A per-function role: indexed by the same key as the member it is granted to.
+        if (
+          !/\[each\.value\.function\]/.test(role) ||
+          !members.every((m) => /function\[each\.value\.function\]/.test(m))
+        ) {
+          out.push(
+            `${where(grant)}: grants a per-function role without pairing it with that function's own account`,
+          );
+        }
+        for (const k of fnKeys) {
+          const mine = instances.find((i) => i.key === k);
+          const want = (reach[k] ?? []).filter((p) => p !== SECRETS_LIST);
+          if (!mine) {
+            out.push(`${where(grant)}: no role for function ${k}`);
+            continue;
+          }
+          const have = [...mine.permissions].sort();
+          for (const p of want.filter((p) => !have.includes(p)))
+            out.push(`${mine.label}: lacks ${p}, which ${k} calls`);
+          for (const p of have.filter((p) => !want.includes(p)))
+            out.push(`${mine.label}: grants ${p}, which ${k} never calls`);
+        }
+      } else {
+        for (const k of granted) {
+          for (const { label, permissions } of instances) {
+            for (const p of permissions.filter((p) => !(reach[k] ?? []).includes(p))) {
+              out.push(`${label}: grants ${p} to ${k}, which never calls it`);
+            }
+          }
+        }
+      }
+    }
   }
   return out;
 }

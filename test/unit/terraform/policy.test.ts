@@ -4,6 +4,7 @@ import ts from 'typescript';
 import {
   checkCustomRolesMatchCode,
   checkEnvironmentRoots,
+  checkFunctionRolesMatchReach,
   checkManagedSecrets,
   checkNoKeysOrSecretValues,
   checkNoProjectLevelSecretManagerRole,
@@ -13,6 +14,7 @@ import {
   checkTriggersRetryAndDeadLetter,
   deployedEntryPoints,
 } from './policy-checks';
+import { reachableStoreMethods, STORE_METHOD_PERMISSIONS } from './reachable-calls';
 import { findSecretManagerCalls, type MethodCall } from './secret-manager-calls';
 import { loadTerraform, type TfTree } from './terraform-tree';
 
@@ -26,6 +28,13 @@ const PUBLISHES = {
   retire_versions: [],
 } as const;
 const ENTRY_POINTS = ['refreshConsumers', 'retireVersions', 'rotateSecret'];
+/** Where each function's code starts (its factory), and the wiring every function gets. */
+const FACTORIES = {
+  rotate_secret: { file: 'functions/rotate-secret.ts', factory: 'makeRotateSecret' },
+  refresh_consumers: { file: 'functions/refresh-consumers.ts', factory: 'makeRefreshConsumers' },
+  retire_versions: { file: 'functions/retire-versions.ts', factory: 'makeRetireVersions' },
+};
+const WIRING = { file: 'shared/runtime/deps.ts', factory: 'productionDeps' };
 
 /** Names registered with functions-framework in functions/index.ts (cloudEvent / http). */
 function registeredEntryPoints(): string[] {
@@ -56,11 +65,19 @@ function registeredEntryPoints(): string[] {
 describe('terraform/ follows the deployment rules', () => {
   let tree: TfTree;
   let calls: MethodCall[];
+  let reach: Record<string, string[]>;
 
   beforeAll(async () => {
     tree = await loadTerraform(TERRAFORM);
     calls = findSecretManagerCalls(ROOT, ['shared', 'functions', 'cli']);
-  });
+    // The TypeScript checker over the whole product: tens of seconds on a busy machine.
+    reach = Object.fromEntries(
+      Object.entries(reachableStoreMethods(ROOT, FACTORIES, WIRING)).map(([fn, methods]) => [
+        fn,
+        methods.map((m) => STORE_METHOD_PERMISSIONS[m] ?? `unmapped:${m}`).sort(),
+      ]),
+    );
+  }, 180_000);
 
   it('parses the module and the three environment roots', () => {
     const dirs = new Set(tree.files.map((f) => path.dirname(f)));
@@ -100,6 +117,23 @@ describe('terraform/ follows the deployment rules', () => {
 
   it('gives the custom roles exactly the permissions the code uses', () => {
     expect(checkCustomRolesMatchCode(tree, calls)).toEqual([]);
+  });
+
+  it('follows each entry point to the Secret Manager calls it can reach', () => {
+    // refreshConsumers never adds, disables or destroys; retireVersions never adds.
+    expect(reach.refresh_consumers).toEqual([
+      'secretmanager.secrets.get',
+      'secretmanager.secrets.update',
+      'secretmanager.versions.access',
+    ]);
+    expect(reach.retire_versions).not.toContain('secretmanager.versions.add');
+    expect(reach.rotate_secret).toEqual(
+      expect.arrayContaining(['secretmanager.versions.add', 'secretmanager.secrets.update']),
+    );
+  });
+
+  it("gives each function its own role with exactly its entry point's calls (least privilege)", () => {
+    expect(checkFunctionRolesMatchReach(tree, reach)).toEqual([]);
   });
 
   it('runs each function as its own service account', () => {
