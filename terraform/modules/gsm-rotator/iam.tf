@@ -26,7 +26,7 @@ resource "google_project_iam_custom_role" "supporting_secret_reader" {
   project     = var.project_id
   role_id     = "gsmRotatorSupportingReader_${var.environment}"
   title       = "gsm-rotator ${var.environment}: read an admin or Databricks credential secret"
-  description = "secrets.get and versions.access, granted on one admin or Databricks credential secret."
+  description = "secrets.get, versions.access and versions.list, granted on one admin or Databricks credential secret."
   permissions = local.supporting_secret_permissions
   stage       = "GA"
 }

@@ -59,11 +59,13 @@ locals {
       "secretmanager.versions.disable",
       "secretmanager.versions.list",
     ]
-    # Reads the new version by number (secret-scope sync) and records its result on the Secret.
+    # Reads the new version by number (secret-scope sync) and records its result on the Secret;
+    # lists versions to find a credential secret's newest enabled one when `latest` is disabled.
     refresh_consumers = [
       "secretmanager.secrets.get",
       "secretmanager.secrets.update",
       "secretmanager.versions.access",
+      "secretmanager.versions.list",
     ]
     # Reads the retired and current versions, disables the retired one, destroys beyond retention.
     retire_versions = [
@@ -77,9 +79,12 @@ locals {
   }
   # Admin secrets and Databricks credential secrets: their metadata (rotator.serves, the current
   # alias) and their value, nothing else. roles/secretmanager.secretAccessor lacks secrets.get.
+  # get: the `current` alias and rotator.serves; list: the newest enabled version when `latest`
+  # is disabled (shared/secrets/read-current.ts).
   supporting_secret_permissions = [
     "secretmanager.secrets.get",
     "secretmanager.versions.access",
+    "secretmanager.versions.list",
   ]
   secret_lister_permissions = ["secretmanager.secrets.list"]
 

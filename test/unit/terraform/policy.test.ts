@@ -125,6 +125,8 @@ describe('terraform/ follows the deployment rules', () => {
       'secretmanager.secrets.get',
       'secretmanager.secrets.update',
       'secretmanager.versions.access',
+      // a credential secret whose `latest` is disabled: its newest enabled version
+      'secretmanager.versions.list',
     ]);
     expect(reach.retire_versions).not.toContain('secretmanager.versions.add');
     expect(reach.rotate_secret).toEqual(
