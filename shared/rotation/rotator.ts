@@ -19,7 +19,7 @@ import { persist, type RotationContext, type RotatorDeps, updateOrConfirm } from
 import { type Decision, decide } from './decide';
 import { failRotation } from './failure';
 import { type RotationRecord, type RotationState, readState, STEPS, withState } from './state';
-import { parsePayload, STEP_IMPLS } from './steps';
+import { parsePayload, recordedCompletion, STEP_IMPLS } from './steps';
 import { STRATEGY_IMPLS } from './strategies';
 
 export type RotationResult =
@@ -293,7 +293,7 @@ async function drive(ctx: RotationContext, decision: Decision): Promise<Rotation
     fromVersion: r.baseVersion,
     toVersion: r.resultVersion,
     attempts: r.attempt,
-    durationMs: ctx.deps.clock.now() - r.startedAt,
+    durationMs: recordedCompletion(ctx, ctx.deps.clock.now()) - r.startedAt,
     stepMs: r.stepMs,
   };
   if (r.outcome === 'succeeded') {
