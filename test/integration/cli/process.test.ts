@@ -17,7 +17,7 @@ import { localPubSub } from './cli-runner';
  * from the environment alone: the Secret Manager emulator and the local Pub/Sub.
  */
 const ROOT = join(__dirname, '..', '..', '..');
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 let h: RotationHarness;
 let secret: ManagedSecret;
 let pubsub: PubSub;
@@ -38,7 +38,7 @@ function gsmRotator(args: string[], env?: NodeJS.ProcessEnv): Promise<ProcessRun
       {
         cwd: ROOT,
         // Four ts-node processes at once on a loaded 2-core machine take a while to compile.
-        timeout: 60_000,
+        timeout: 100_000,
         env: env ?? {
           PATH: process.env.PATH,
           GCP_PROJECT: PROJECT,

@@ -159,9 +159,7 @@ describe('start-up checks', () => {
     const listener = createServer();
     server = listener;
     const port = await new Promise<number>((resolve) =>
-      listener.listen(0, '127.0.0.1', () =>
-        resolve((listener.address() as { port: number }).port),
-      ),
+      listener.listen(0, '127.0.0.1', () => resolve((listener.address() as { port: number }).port)),
     );
     const base = port - 2;
     await expect(checkPortsFree(base, 6)).rejects.toThrow(
