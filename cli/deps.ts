@@ -32,4 +32,13 @@ export interface CliDeps {
   pollMs: number;
   /** How long a publish may take before `rotate` reports Pub/Sub unreachable. */
   publishTimeoutMs: number;
+  /** The signed-in Google identity (cli/identity.ts), for `--requested-by`'s default. */
+  identity: () => Promise<string | undefined>;
+  /** Whether stderr is a terminal: `rotate --wait` then redraws a waiting line with the time. */
+  stderrIsTTY: boolean;
+  /**
+   * Calls `handler` on Ctrl-C (SIGINT) instead of ending the process, until the returned function
+   * is called: `rotate --wait` then says that the rotation continues and how to follow it.
+   */
+  onInterrupt: (handler: () => void) => () => void;
 }

@@ -103,5 +103,19 @@ export function productionCliDeps(env: NodeJS.ProcessEnv = process.env): CliDeps
     redactor,
     pollMs: 2_000,
     publishTimeoutMs: 30_000,
+    identity: () => {
+      const { GoogleAuth } = require('google-auth-library') as typeof import('google-auth-library');
+      const { googleIdentity } = require('./identity') as typeof import('./identity');
+      return googleIdentity(
+        new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] }),
+      );
+    },
+    stderrIsTTY: process.stderr.isTTY === true,
+    onInterrupt: (handler) => {
+      process.once('SIGINT', handler);
+      return () => {
+        process.off('SIGINT', handler);
+      };
+    },
   };
 }

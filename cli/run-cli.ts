@@ -68,6 +68,9 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<ExitCode> {
       'Operate gsm-rotator: database credential rotation in Google Cloud Secret Manager.',
     )
     .exitOverride()
+    // Every command's --help lists --json, --project and --location too: they are given after
+    // the command as often as before it.
+    .configureHelp({ showGlobalOptions: true })
     .configureOutput({ writeOut: deps.stdout, writeErr: deps.stderr })
     .showHelpAfterError('(add --help for usage)')
     .option('--project <id>', `Google Cloud project (default: $${PROJECT_VARIABLES.join(', $')})`)
@@ -116,27 +119,38 @@ not found or not managed.`,
       '--logs <file>',
       "exported Cloud Logging entries (JSON lines or a JSON array): show each rotation's log lines",
     )
-    .option('--limit <n>', 'show at most N rotations')
+    .option('--limit <n>', 'show at most N rotations (and the newest N+1 versions)')
+    .option('--all', 'also list destroyed versions')
     .addHelpText(
       'after',
       `\nExport logs with, for example:
   gcloud logging read 'labels.secret="projects/P/secrets/S" OR jsonPayload.secret="projects/P/secrets/S"' \\
     --format=json --freshness=30d > rotations.json`,
     )
-    .action(async (secret: string, opts: { logs?: string; limit?: string }, cmd: Command) => {
-      const ctx = context(cmd);
-      exitCode = await runHistory(ctx, secret, {
-        ...(opts.logs === undefined ? {} : { logs: opts.logs }),
-        ...(opts.limit === undefined ? {} : { limit: positiveIntOption('--limit', opts.limit) }),
-      });
-    });
+    .action(
+      async (
+        secret: string,
+        opts: { logs?: string; limit?: string; all?: boolean },
+        cmd: Command,
+      ) => {
+        const ctx = context(cmd);
+        exitCode = await runHistory(ctx, secret, {
+          all: opts.all === true,
+          ...(opts.logs === undefined ? {} : { logs: opts.logs }),
+          ...(opts.limit === undefined ? {} : { limit: positiveIntOption('--limit', opts.limit) }),
+        });
+      },
+    );
 
   program
     .command('rotate')
     .description('request an on-demand rotation (publishes to the secret-events topic)')
     .argument('<secret>', SECRET_ARGUMENT_HELP)
     .option('--reason <text>', 'why (recorded with the rotation, at most 500 characters)')
-    .option('--requested-by <who>', 'who asks (default: $USER)')
+    .option(
+      '--requested-by <who>',
+      'who asks, recorded as a claim (not verified) with the rotation (default: the signed-in Google identity, else $USER)',
+    )
     .option(
       '--emergency',
       'a leaked credential: rotate now (ignoring the grace window), revoke previous at once and end its sessions; needs --reason',
@@ -257,7 +271,7 @@ or --wait timed out (the rotation may still complete: see history).`,
       // Commander already printed its message (or the help) through configureOutput.
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    const { exitCode: code, message } = describeFailure(err);
+    const { exitCode: code, message } = describeFailure(err, deps.env);
     deps.stderr(`error: ${deps.redactor.scrub(message)}\n`);
     return code;
   }

@@ -116,3 +116,52 @@ export async function ensureLogin(
     await c.query(`GRANT SELECT ON ${MYSQL_DATABASE}.* TO ?@?`, [username, '%']);
   });
 }
+
+/** The logins the demo leaves: its own, and the alternate the rotator creates (`<login>_clone`). */
+export const DEMO_LOGINS = [DEMO_LOGIN, `${DEMO_LOGIN}_clone`] as const;
+
+/**
+ * Removes what the demo created on a server (`npm start -- --cleanup`): its logins, then the
+ * owner role and table (PostgreSQL) or the `gsm_demo` database (MySQL/MariaDB). Only these fixed
+ * names, so nothing of the user's is touched. The table goes before its owner role (a role that
+ * owns objects cannot be dropped); the logins own nothing. Returns what existed and was dropped.
+ */
+export async function dropDemoObjects(db: LocalDatabase): Promise<string[]> {
+  const dropped: string[] = [];
+  if (db.engine === 'postgres') {
+    await withPg(db, async (c) => {
+      for (const role of [...DEMO_LOGINS, OWNER_ROLE]) {
+        if (role === OWNER_ROLE) {
+          const table = await c.query('SELECT to_regclass($1) AS t', [PG_TABLE]);
+          if ((table.rows[0] as { t: string | null }).t !== null) {
+            await c.query(`DROP TABLE ${c.escapeIdentifier(PG_TABLE)}`);
+            dropped.push(`table ${PG_TABLE}`);
+          }
+        }
+        const exists = await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+        if (exists.rowCount === 0) continue;
+        const name = c.escapeIdentifier(role);
+        await c.query(`DROP ROLE ${name}`);
+        dropped.push(`role ${role}`);
+      }
+    });
+    return dropped;
+  }
+  await withMysql(db, async (c) => {
+    for (const login of DEMO_LOGINS) {
+      const [rows] = await c.query('SELECT 1 FROM mysql.user WHERE User = ? AND Host = ?', [
+        login,
+        '%',
+      ]);
+      if ((rows as unknown[]).length === 0) continue;
+      await c.query('DROP USER ?@?', [login, '%']);
+      dropped.push(`user ${login}`);
+    }
+    const [dbs] = await c.query('SHOW DATABASES LIKE ?', [MYSQL_DATABASE]);
+    if ((dbs as unknown[]).length > 0) {
+      await c.query(`DROP DATABASE ${MYSQL_DATABASE}`);
+      dropped.push(`database ${MYSQL_DATABASE}`);
+    }
+  });
+  return dropped;
+}

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
 import type { PubSubPreference } from '../emulator/pubsub/choose-backend';
@@ -21,6 +22,7 @@ import {
 } from '../test/support/fake-databricks/fake-workspace';
 import { type LocalDatabase, startLocalDatabase } from './database';
 import { DEMO_JOB_ID, DEMO_TOKEN_SECRET_ID, type DemoSeed, seedDemo } from './demo-seed';
+import { LocalStackError } from './errors';
 import { type FunctionProcess, startFunctionProcess } from './function-process';
 import { formatEntry, formatRaw, isNoise, type LogEntry, parseLogLine } from './log-format';
 
@@ -68,6 +70,13 @@ export interface LocalStackOptions {
   verbose?: boolean;
   /** Readable log lines, as they happen (default: nowhere). */
   print?: (line: string) => void;
+  /** Colour WARNING and ERROR in the readable lines (a terminal). */
+  colour?: boolean;
+  /**
+   * Also append every raw Cloud Logging JSON line (the functions' and the stack's own) to this
+   * file, which `gsm-rotator history SECRET --logs FILE` reads like an export of Cloud Logging.
+   */
+  logFile?: string;
   /** Every log entry of the functions and the stack's own components. */
   onEntry?: (source: string, entry: LogEntry) => void;
 }
@@ -113,6 +122,8 @@ interface Resolved {
   logLevel: Severity;
   verbose: boolean;
   print: (line: string) => void;
+  colour: boolean;
+  logFile: string | undefined;
   onEntry: (source: string, entry: LogEntry) => void;
 }
 
@@ -131,6 +142,8 @@ function resolve(o: LocalStackOptions): Resolved {
     logLevel: o.logLevel ?? 'INFO',
     verbose: o.verbose ?? false,
     print: o.print ?? (() => {}),
+    colour: o.colour ?? false,
+    logFile: o.logFile,
     onEntry: o.onEntry ?? (() => {}),
   };
 }
@@ -156,9 +169,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       throw new Error(`local stack did not stop cleanly: ${errors.join('; ')}`);
   };
 
-  const show = (source: string, entry: LogEntry) => {
+  // Every port the stack would take, checked before anything starts: a second `npm start` says
+  // so, instead of failing later in whichever piece happens to bind first.
+  if (o.portBase > 0) await checkPortsFree(o.portBase, 6);
+  const logFile = o.logFile ? createWriteStream(o.logFile, { flags: 'a', mode: 0o600 }) : undefined;
+  if (logFile) cleanups.push({ name: 'log file', run: () => closeStream(logFile) });
+  const show = (source: string, entry: LogEntry, raw?: string) => {
+    if (raw !== undefined) logFile?.write(`${raw}\n`);
     o.onEntry(source, entry);
-    if (o.verbose || !isNoise(entry)) o.print(formatEntry(source, entry));
+    if (o.verbose || !isNoise(entry)) o.print(formatEntry(source, entry, { colour: o.colour }));
   };
   const componentLogger = (source: string, minSeverity: Severity): Logger =>
     createLogger({
@@ -166,13 +185,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       sink: {
         write: (line) => {
           const entry = parseLogLine(line);
-          if (entry) show(source, entry);
+          if (entry) show(source, entry, line);
         },
       },
     });
 
   try {
-    mkdirSync(o.stateDir, { recursive: true });
+    prepareStateDir(o.stateDir);
     const stateFile = path.join(o.stateDir, 'secret-manager.json');
 
     const database = await startLocalDatabase({
@@ -257,7 +276,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           },
           onLine: (line) => {
             const entry = parseLogLine(line);
-            if (entry) show(target, entry);
+            if (entry) show(target, entry, line);
             else if (line.trim() !== '' && (o.verbose || !isBanner(line)))
               o.print(formatRaw(target, line));
           },
@@ -391,4 +410,49 @@ async function createIfMissing(create: () => Promise<unknown>): Promise<void> {
   } catch (err) {
     if ((err as { code?: unknown }).code !== ALREADY_EXISTS) throw err;
   }
+}
+
+/**
+ * The state folder holds the demo's passwords (the emulator's state file). It ignores itself: a
+ * `.gitignore` of `*` inside it (as Python's venv does since 3.13), so wherever `--state-dir`
+ * points, in this repository or another one, git never offers to commit it, with no git call and
+ * no warning to overlook.
+ */
+export function prepareStateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const ignore = path.join(dir, '.gitignore');
+  if (!existsSync(ignore)) {
+    writeFileSync(
+      ignore,
+      '# gsm-rotator local stack state: holds demo passwords; never commit it.\n*\n',
+    );
+  }
+}
+
+/** Rejects with what to do when any of `count` ports from `base` is taken on 127.0.0.1. */
+export async function checkPortsFree(base: number, count: number): Promise<void> {
+  const taken: number[] = [];
+  for (let p = base; p < base + count; p++) {
+    if (!(await portFree(p))) taken.push(p);
+  }
+  if (taken.length === 0) return;
+  throw new LocalStackError(
+    [
+      `port(s) ${taken.join(', ')} of ${base}–${base + count - 1} are in use: is another \`npm start\` running?`,
+      '  Stop it (Ctrl-C in its terminal), or run this one elsewhere:',
+      `  npm start -- --port-base ${base + 100} --state-dir .local-state-2   (or --port-base 0 for free ports)`,
+    ].join('\n'),
+  );
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+function closeStream(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => stream.end(() => resolve()));
 }

@@ -40,8 +40,8 @@ export function shortSecret(name: string | undefined): string {
   return m[1] ? `${m[1]}/${m[2]}` : (m[2] ?? name);
 }
 
-/** `rot-0123456789abcdef0123` → `rot-01234567`: enough to tell rotations apart on a screen. */
-export const shortRotation = (id: string | undefined) => (id ? id.slice(0, 12) : '');
+/** Rotation ids are shown in full: they are what Logs Explorer and `history` know them by. */
+const ROTATION_ID_WIDTH = 24;
 
 // Scalar details worth a glance, in this order. Never a free-form object.
 const DETAIL_FIELDS = [
@@ -73,7 +73,24 @@ function clockTime(iso: string | undefined, now: () => number): string {
   return Number.isNaN(d.getTime()) ? '--:--:--' : d.toTimeString().slice(0, 8);
 }
 
-export function formatEntry(source: string, entry: LogEntry, now: () => number = Date.now): string {
+// ANSI colours for the severity mark on a terminal: yellow for WARNING, red for worse.
+const YELLOW = '\u001b[33m';
+const RED = '\u001b[31m';
+const RESET = '\u001b[0m';
+
+export interface FormatOptions {
+  now?: () => number;
+  /** Colour WARNING and ERROR (a terminal that wants colour; see `wantsColour`). */
+  colour?: boolean;
+}
+
+/** Colour on a terminal, unless NO_COLOR is set (https://no-color.org) or TERM=dumb. */
+export function wantsColour(isTTY: boolean | undefined, env: NodeJS.ProcessEnv): boolean {
+  return isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb';
+}
+
+export function formatEntry(source: string, entry: LogEntry, options: FormatOptions = {}): string {
+  const now = options.now ?? Date.now;
   const labels = labelsOf(entry);
   const secret = labels.secret ?? (typeof entry.secret === 'string' ? entry.secret : undefined);
   const details = DETAIL_FIELDS.flatMap((k) => {
@@ -87,16 +104,22 @@ export function formatEntry(source: string, entry: LogEntry, now: () => number =
   if (entry.severity !== 'INFO' && typeof error?.message === 'string') {
     details.push(`error=${JSON.stringify(error.message.slice(0, 200))}`);
   }
-  const mark = ['WARNING', 'ERROR', 'CRITICAL', 'ALERT', 'EMERGENCY'].includes(entry.severity)
-    ? `${entry.severity} `
-    : '';
+  const severe = ['ERROR', 'CRITICAL', 'ALERT', 'EMERGENCY'].includes(entry.severity);
+  const mark =
+    severe || entry.severity === 'WARNING'
+      ? options.colour
+        ? `${severe ? RED : YELLOW}${entry.severity}${RESET} `
+        : `${entry.severity} `
+      : '';
+  // Consumer lines name their target (job:4242, pipeline:…) right after the message.
+  const target = typeof entry.target === 'string' ? ` ${entry.target}` : '';
   return [
     clockTime(entry.time, now),
     pad(source, 16),
     pad(entry.event ?? '', 20),
     pad(shortSecret(secret), 12),
-    pad(shortRotation(labels.rotation_id), 12),
-    `${mark}${entry.message}${details.length > 0 ? ` (${details.join(' ')})` : ''}`,
+    pad(labels.rotation_id ?? '', ROTATION_ID_WIDTH),
+    `${mark}${entry.message}${target}${details.length > 0 ? ` (${details.join(' ')})` : ''}`,
   ].join(' ');
 }
 

@@ -3,11 +3,13 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { PUBSUB_PREFERENCES, type PubSubPreference } from '../emulator/pubsub/choose-backend';
 import { parseDuration } from '../shared/config/duration';
 import { parseSeverity } from '../shared/logging/logger';
+import { banner } from './banner';
+import { cleanupDemo } from './cleanup';
 import { createScreen } from './console-screen';
 import { DATABASE_URL_VARIABLE } from './database';
 import { LocalStackError } from './errors';
-import { type LocalStack, startLocalStack, TOPICS } from './local-stack';
-import { shortSecret } from './log-format';
+import { type LocalStack, startLocalStack } from './local-stack';
+import { shortSecret, wantsColour } from './log-format';
 
 /**
  * `npm start`: the whole pipeline on this machine, in the foreground, until Ctrl-C. Everything it
@@ -76,12 +78,24 @@ const program = new Command('npm start')
     new Option('--log-level <level>', 'the functions’ LOG_LEVEL').default('INFO').env('LOG_LEVEL'),
   )
   .option('--verbose', 'also show debug lines, empty retire ticks and delivery retries', false)
+  .addOption(
+    new Option(
+      '--log-file <file>',
+      'also append the raw JSON log lines to FILE (gsm-rotator history SECRET --logs FILE reads it)',
+    ).env('ROTATOR_LOCAL_LOG_FILE'),
+  )
+  .option(
+    '--cleanup',
+    `remove what the demo left: its logins, owner role and table/database on the ${DATABASE_URL_VARIABLE} server, and the state folder's files; then exit`,
+    false,
+  )
   .addHelpText(
     'after',
     `
 Database: ${DATABASE_URL_VARIABLE}=postgres://ADMIN:PASSWORD@HOST:5432/DB (or mysql://…, mariadb://…)
 uses your server (the demo creates gsm_demo_* logins there); without it a throwaway PostgreSQL
-(scram-sha-256) runs in a temp folder when the PostgreSQL server binaries are installed.`,
+(scram-sha-256) runs in a temp folder when the PostgreSQL server binaries are installed.
+Done with the demo on your server: npm start -- --cleanup (same ${DATABASE_URL_VARIABLE}).`,
   )
   .parse();
 
@@ -97,48 +111,11 @@ interface Opts {
   compiled: boolean;
   logLevel: string;
   verbose: boolean;
+  logFile?: string;
+  cleanup: boolean;
 }
 const opts = program.opts<Opts>();
 const screen = createScreen();
-const secs = (ms: number) => `${Math.round(ms / 1000)}s`;
-
-function banner(stack: LocalStack): string[] {
-  const rel = (p: string) => path.relative(process.cwd(), p) || p;
-  const port = (url: string) => new URL(url).port;
-  const db = stack.database;
-  const lines = [
-    '',
-    'gsm-rotator local stack',
-    `  Secret Manager   ${stack.env.SECRET_MANAGER_EMULATOR_HOST}  emulator, state in ${rel(stack.stateFile)}`,
-    `  Pub/Sub          ${stack.env.PUBSUB_EMULATOR_HOST}  ${stack.pubsub.kind === 'official-emulator' ? 'official emulator' : 'in-process stand-in'} (${stack.pubsub.reason})`,
-    `  Functions        ${stack.functions.map((f) => `${f.target} :${port(f.url)}`).join(', ')}`,
-    `                   ← ${TOPICS.secretEvents}, ${TOPICS.rotationEvents}, ${TOPICS.retireTick} (tick every ${secs(opts.tick)}) via Eventarc bridges`,
-    `  Database         ${db.engine} ${db.host}:${db.port}  ${db.source === 'throwaway' ? 'throwaway, scram-sha-256, removed on exit' : `from ${DATABASE_URL_VARIABLE}`}`,
-    `  Databricks       ${stack.workspace.url}  fake workspace, continuous job 4242`,
-  ];
-  if (stack.demo) {
-    lines.push(
-      `  Demo secret      ${shortSecret(stack.demo.secret)}  ${stack.demo.created ? 'seeded' : 'reused from the state file'}: alternating-users, every ${secs(opts.period)}, grace ${secs(opts.grace)}`,
-    );
-  }
-  lines.push(
-    '',
-    'Use it from another terminal (paste these lines):',
-    ...Object.entries(stack.env).map(([k, v]) => `  export ${k}=${v}`),
-    '  npm run -s cli -- status',
-    ...(stack.demo
-      ? [
-          `  npm run -s cli -- history ${shortSecret(stack.demo.secret)}`,
-          `  npm run -s cli -- rotate ${shortSecret(stack.demo.secret)} --wait`,
-        ]
-      : []),
-    '',
-    'Ctrl-C stops everything.',
-    '',
-  );
-  return lines;
-}
-
 async function main(): Promise<void> {
   const counts = { rotations: 0, refreshes: 0, retirements: 0 };
   let starting: Promise<LocalStack> | undefined;
@@ -165,6 +142,16 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
+  if (opts.cleanup) {
+    for (const line of await cleanupDemo({
+      stateDir: opts.stateDir,
+      ...(process.env[DATABASE_URL_VARIABLE]
+        ? { databaseUrl: process.env[DATABASE_URL_VARIABLE] }
+        : {}),
+    }))
+      screen.line(line);
+    process.exit(0);
+  }
   screen.line('starting the local stack…');
   starting = startLocalStack({
     stateDir: opts.stateDir,
@@ -182,6 +169,8 @@ async function main(): Promise<void> {
     logLevel: parseSeverity(opts.logLevel),
     verbose: opts.verbose,
     print: (line) => screen.line(line),
+    colour: wantsColour(process.stdout.isTTY, process.env),
+    ...(opts.logFile ? { logFile: path.resolve(opts.logFile) } : {}),
     onEntry: (_source, entry) => {
       if (entry.event === 'rotation.completed') counts.rotations++;
       if (entry.event === 'refresh.completed') counts.refreshes++;
@@ -190,7 +179,14 @@ async function main(): Promise<void> {
   });
   const started = await starting;
   if (stopping) return;
-  for (const line of banner(started)) screen.line(line);
+  for (const line of banner(started, {
+    periodMs: opts.period,
+    graceMs: opts.grace,
+    tickMs: opts.tick,
+    ...(opts.logFile ? { logFile: path.resolve(opts.logFile) } : {}),
+    cwd: process.cwd(),
+  }))
+    screen.line(line);
 
   const progress = async () => {
     if (stopping) return;

@@ -1,4 +1,4 @@
-import { readHistory, readState } from '../../shared/rotation/state';
+import { type HistoryEntry, readHistory, readState } from '../../shared/rotation/state';
 import type { VersionInfo } from '../../shared/secrets/secret-store';
 import type { CommandContext } from '../context';
 import { EXIT, type ExitCode, notFoundError, usageError } from '../exit-codes';
@@ -9,10 +9,18 @@ import { formatElapsed, formatTime, isoTime, renderTable, type TableColumn } fro
 export interface HistoryOptions {
   logs?: string;
   limit?: number;
+  /** Also show destroyed versions. */
+  all?: boolean;
 }
 
-/** One rotation as `history` shows it (also its `--json` shape). */
-export interface RotationView {
+/**
+ * A finished rotation in `--json` documents (`history`, `rotate --wait`): times ISO 8601 UTC.
+ * `durationMs` is THE duration of a rotation, the same everywhere (tables, JSON, the
+ * `rotation.completed`/`rotation.failed` log lines, the outcome event): from `startedAt`, when the
+ * first attempt claimed the rotation, to `completedAt`, when its outcome was decided (promote, or
+ * the failure); it includes retries and waits between attempts, not the announce or the refresh.
+ */
+export interface OutcomeView {
   id: string;
   trigger: string;
   requestedBy: string | null;
@@ -27,6 +35,27 @@ export interface RotationView {
   error: string | null;
   /** When retireVersions retired `fromVersion` (succeeded rotations only). */
   retiredAt: string | null;
+}
+
+export function outcomeView(h: HistoryEntry): OutcomeView {
+  return {
+    id: h.id,
+    trigger: h.trigger,
+    requestedBy: h.requestedBy ?? null,
+    outcome: h.outcome,
+    startedAt: isoTime(h.startedAt),
+    completedAt: isoTime(h.completedAt),
+    durationMs: h.completedAt - h.startedAt,
+    fromVersion: h.fromVersion,
+    toVersion: h.toVersion ?? null,
+    attempts: h.attempts,
+    error: h.error ?? null,
+    retiredAt: isoTime(h.retiredAt),
+  };
+}
+
+/** One rotation as `history` shows it (also its `--json` shape). */
+export interface RotationView extends OutcomeView {
   /** `fromVersion`'s state now, from the versions list. */
   fromVersionState: string | null;
   step?: string;
@@ -58,18 +87,7 @@ export async function runHistory(
   const now = ctx.deps.clock.now();
 
   const rotations: RotationView[] = history.map((h) => ({
-    id: h.id,
-    trigger: h.trigger,
-    requestedBy: h.requestedBy ?? null,
-    outcome: h.outcome,
-    startedAt: isoTime(h.startedAt),
-    completedAt: isoTime(h.completedAt),
-    durationMs: h.completedAt - h.startedAt,
-    fromVersion: h.fromVersion,
-    toVersion: h.toVersion ?? null,
-    attempts: h.attempts,
-    error: h.error ?? null,
-    retiredAt: isoTime(h.retiredAt),
+    ...outcomeView(h),
     fromVersionState: stateOf(h.fromVersion),
   }));
   const state = readState(snapshot.annotations);
@@ -93,6 +111,7 @@ export async function runHistory(
     });
   }
   const shown = rotations.slice(0, options.limit ?? rotations.length);
+  const listed = shownVersions(versions, options);
   if (exported) {
     for (const rotation of shown)
       rotation.logs = exported.filter((l) => l.rotationId === rotation.id);
@@ -102,14 +121,38 @@ export async function runHistory(
     ctx.out.document({
       secret: snapshot.name,
       rotations: shown,
-      versions: versionViews(versions, snapshot.aliases),
+      versions: versionViews(listed, snapshot.aliases),
     });
     return EXIT.ok;
   }
   printRotations(ctx, shown, exported !== undefined);
   ctx.out.line();
-  printVersions(ctx, versions, snapshot.aliases);
+  printVersions(ctx, listed, snapshot.aliases);
+  const hidden = versions.filter((v) => !listed.includes(v));
+  if (hidden.length > 0) {
+    const destroyed = options.all ? 0 : hidden.filter((v) => v.state === 'DESTROYED').length;
+    const why = [
+      destroyed > 0 ? `${destroyed} destroyed (--all shows them)` : '',
+      hidden.length > destroyed ? `${hidden.length - destroyed} older (beyond --limit)` : '',
+    ].filter((x) => x !== '');
+    ctx.out.line(`(${hidden.length} version(s) not shown: ${why.join(', ')})`);
+  }
   return EXIT.ok;
+}
+
+/**
+ * The versions table: newest first, destroyed versions (no payload, nothing to roll back to) only
+ * with `--all`, and with `--limit N` the newest N+1 (N rotations touch N+1 versions at most when
+ * each succeeded: its old and its new one).
+ */
+export function shownVersions(
+  versions: VersionInfo[],
+  options: Pick<HistoryOptions, 'limit' | 'all'>,
+): VersionInfo[] {
+  const kept = [...versions]
+    .filter((v) => options.all === true || v.state !== 'DESTROYED')
+    .sort((a, b) => b.number - a.number);
+  return options.limit === undefined ? kept : kept.slice(0, options.limit + 1);
 }
 
 async function readLogs(ctx: CommandContext, path: string): Promise<ExportedLogLine[]> {

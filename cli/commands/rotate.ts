@@ -10,10 +10,15 @@ import type { SecretSnapshot } from '../../shared/secrets/secret-store';
 import type { CommandContext } from '../context';
 import { CliError, EXIT, type ExitCode, usageError } from '../exit-codes';
 import { findSecret, managedConfig } from '../find-secret';
+import { defaultRequester } from '../identity';
 import { formatElapsed } from '../output';
 import { displayName, secretCandidates } from '../scope';
+import { outcomeView } from './history';
 
 export const DEFAULT_TOPIC = 'secret-events';
+
+/** Reading the signed-in identity may need a token refresh; an operator should not wait longer. */
+const IDENTITY_TIMEOUT_MS = 5_000;
 
 export interface RotateOptions {
   reason?: string;
@@ -68,7 +73,8 @@ export async function runRotate(
 ): Promise<ExitCode> {
   const { store, publish, newRequestId, env } = ctx.deps;
   // Every argument is checked before anything is read or published.
-  const requestedBy = options.requestedBy ?? env.USER ?? env.USERNAME;
+  const requestedBy =
+    options.requestedBy ?? (await defaultRequester(ctx.deps.identity, env, IDENTITY_TIMEOUT_MS));
   const fields = OnDemandRequestBodySchema.pick({ reason: true, requestedBy: true }).safeParse({
     ...(options.reason === undefined ? {} : { reason: options.reason }),
     ...(requestedBy ? { requestedBy } : {}),
@@ -130,13 +136,22 @@ export async function runRotate(
   }
 
   const entry = await follow(ctx, snapshot.name, rotationId, options.timeoutMs, publishedBy);
+  if (entry === 'interrupted') {
+    ctx.out.note(
+      `\ninterrupted: stopped waiting, but rotation ${rotationId} continues in the pipeline.\n` +
+        `follow it with: gsm-rotator history ${name}\n` +
+        `or in Logs Explorer: labels.rotation_id="${rotationId}"`,
+    );
+    if (ctx.out.json) ctx.out.document({ ...result, outcome: null, interrupted: true });
+    return EXIT.interrupted;
+  }
   if (entry.id !== rotationId && !ctx.out.json) {
     ctx.out.note(
       `note: this request was answered by rotation ${entry.id}, which started after it was made (requests are merged: see docs/operations.md)`,
     );
   }
   if (ctx.out.json) {
-    ctx.out.document({ ...result, outcome: entry });
+    ctx.out.document({ ...result, outcome: outcomeView(entry) });
   } else {
     const versions = `version ${entry.fromVersion} → ${entry.toVersion ?? '-'}`;
     const took = formatElapsed(entry.completedAt - entry.startedAt);
@@ -152,7 +167,9 @@ export async function runRotate(
 /**
  * Poll the secret until its history records the rotation. The history entry is written when the
  * outcome is decided (promote, or the failure path), by the rotator itself: no subscription, and
- * no permission beyond reading the secret's metadata. Progress goes to stderr.
+ * no permission beyond reading the secret's metadata. Progress goes to stderr: each new step as a
+ * line, and on a terminal a waiting line with the elapsed time, redrawn at every poll (a pipe or a
+ * log file gets no control characters). Ctrl-C ends the wait, not the rotation.
  *
  * A merged request gets no rotation of its own: the rotator answers a request with any rotation
  * that started after the request was made. A rotation that started after `publishedBy` (this
@@ -165,44 +182,91 @@ async function follow(
   rotationId: string,
   timeoutMs: number,
   publishedBy: number,
-): Promise<HistoryEntry> {
+): Promise<HistoryEntry | 'interrupted'> {
   const { store, clock, pollMs } = ctx.deps;
-  const deadline = clock.now() + timeoutMs;
-  let seen = '';
-  let lastError: string | undefined;
-  for (;;) {
-    try {
-      const snapshot = await store.getSecret(secret);
-      const history = readHistory(snapshot.annotations);
-      const entry =
-        history.find((h) => h.id === rotationId) ?? history.find((h) => h.startedAt > publishedBy);
-      if (entry) return entry;
-      const state = readState(snapshot.annotations);
-      const r = state.rotation;
-      const deferred =
-        state.deferred && rotationIdFor(secret, state.deferred.requestKey) === rotationId
-          ? `deferred until the previous credential is retired (not before ${new Date(state.deferred.notBefore).toISOString()})`
-          : '';
-      const progress = r?.id === rotationId ? `step ${r.step}, attempt ${r.attempt}` : deferred;
-      if (progress && progress !== seen) ctx.out.note(`  … ${progress}`);
-      seen = progress || seen;
-      lastError = undefined;
-    } catch (err) {
-      // One unreachable read does not end the wait; the timeout does.
-      if (!(err instanceof TransientError)) throw err;
-      lastError = err.message;
-    }
-    const left = deadline - clock.now();
-    if (left <= 0) {
-      throw new CliError(
-        `timed out after ${formatElapsed(timeoutMs)} waiting for rotation ${rotationId}` +
-          `${seen ? ` (last seen: ${seen})` : ' (not started yet)'}` +
-          `${lastError ? `; last error: ${lastError}` : ''}; it may still complete: see history`,
-        EXIT.transient,
+  const began = clock.now();
+  const deadline = began + timeoutMs;
+  let interrupted = false;
+  let wake: () => void = () => {};
+  const stopListening = ctx.deps.onInterrupt(() => {
+    interrupted = true;
+    wake();
+  });
+  const waiting = waitingLine(ctx);
+  try {
+    let seen = '';
+    let lastError: string | undefined;
+    for (;;) {
+      try {
+        const snapshot = await store.getSecret(secret);
+        const history = readHistory(snapshot.annotations);
+        const entry =
+          history.find((h) => h.id === rotationId) ??
+          history.find((h) => h.startedAt > publishedBy);
+        if (entry) return entry;
+        const state = readState(snapshot.annotations);
+        const r = state.rotation;
+        const deferred =
+          state.deferred && rotationIdFor(secret, state.deferred.requestKey) === rotationId
+            ? `deferred until the previous credential is retired (not before ${new Date(state.deferred.notBefore).toISOString()})`
+            : '';
+        const progress = r?.id === rotationId ? `step ${r.step}, attempt ${r.attempt}` : deferred;
+        if (progress && progress !== seen) waiting.note(`  … ${progress}`);
+        seen = progress || seen;
+        lastError = undefined;
+      } catch (err) {
+        // One unreachable read does not end the wait; the timeout does.
+        if (!(err instanceof TransientError)) throw err;
+        lastError = err.message;
+      }
+      if (interrupted) return 'interrupted';
+      waiting.draw(
+        `  … waiting for ${seen ? seen : 'rotateSecret to start it'} · ${formatElapsed(clock.now() - began)} elapsed (Ctrl-C stops waiting, not the rotation)`,
       );
+      const left = deadline - clock.now();
+      if (left <= 0) {
+        throw new CliError(
+          `timed out after ${formatElapsed(timeoutMs)} waiting for rotation ${rotationId}` +
+            `${seen ? ` (last seen: ${seen})` : ' (not started yet)'}` +
+            `${lastError ? `; last error: ${lastError}` : ''}; it may still complete: see history`,
+          EXIT.transient,
+        );
+      }
+      await Promise.race([
+        clock.sleep(Math.min(pollMs, left)),
+        new Promise<void>((resolve) => {
+          wake = resolve;
+        }),
+      ]);
+      if (interrupted) return 'interrupted';
     }
-    await clock.sleep(Math.min(pollMs, left));
+  } finally {
+    waiting.clear();
+    stopListening();
   }
+}
+
+/** The redrawn waiting line of `--wait`: on a terminal only; notes are printed above it. */
+function waitingLine(ctx: CommandContext) {
+  const tty = ctx.deps.stderrIsTTY;
+  let shown = false;
+  const clear = () => {
+    if (shown) ctx.deps.stderr('\r\x1b[2K');
+    shown = false;
+  };
+  return {
+    draw(text: string) {
+      if (!tty) return;
+      clear();
+      ctx.deps.stderr(ctx.deps.redactor.scrub(text));
+      shown = true;
+    },
+    note(text: string) {
+      clear();
+      ctx.out.note(text);
+    },
+    clear,
+  };
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

@@ -28,7 +28,7 @@ import { type Decision, decide } from './decide';
 import { failRotation } from './failure';
 import { deferRequest, retireFirst, revokeAfterEmergency } from './grace';
 import { type RotationRecord, type RotationState, readState, STEPS, withState } from './state';
-import { parsePayload, STEP_IMPLS } from './steps';
+import { parsePayload, recordedCompletion, STEP_IMPLS } from './steps';
 import { STRATEGY_IMPLS } from './strategies';
 
 export type RotationResult =
@@ -382,7 +382,7 @@ async function drive(ctx: RotationContext, decision: Decision): Promise<Rotation
     fromVersion: r.baseVersion,
     toVersion: r.resultVersion,
     attempts: r.attempt,
-    durationMs: ctx.deps.clock.now() - r.startedAt,
+    durationMs: recordedCompletion(ctx, ctx.deps.clock.now()) - r.startedAt,
     stepMs: r.stepMs,
   };
   if (r.outcome === 'succeeded') {

@@ -17,7 +17,7 @@ import { adminCredentialFor } from './admin';
 import type { RotationContext, StateChange } from './context';
 import { proveParity } from './parity';
 import { generatePassword } from './password';
-import type { StepName } from './state';
+import { readHistory, type StepName } from './state';
 
 /**
  * The five steps. Each first checks whether its work is already done (a redelivery after a crash
@@ -185,6 +185,15 @@ const promote: Step = async (ctx) => {
   };
 };
 
+/**
+ * The rotation's duration is the same everywhere (history, log lines, this event): from the claim
+ * (`startedAt`) to the outcome recorded in the history (`completedAt`), not to the announce.
+ */
+export function recordedCompletion(ctx: RotationContext, fallback: number): number {
+  const entry = readHistory(ctx.snapshot.annotations).find((h) => h.id === ctx.record.id);
+  return entry?.completedAt ?? fallback;
+}
+
 export function buildOutcome(ctx: RotationContext, completedAt: number): RotationOutcome {
   const r = ctx.record;
   return {
@@ -214,7 +223,7 @@ export function buildOutcome(ctx: RotationContext, completedAt: number): Rotatio
  * delivery is retried, and the rotation resumes right here.
  */
 const announce: Step = async (ctx) => {
-  const outcome = buildOutcome(ctx, ctx.deps.clock.now());
+  const outcome = buildOutcome(ctx, recordedCompletion(ctx, ctx.deps.clock.now()));
   await ctx.deps.publish(
     ctx.deps.settings.rotationEventsTopic,
     JSON.stringify(outcome),

@@ -48,6 +48,9 @@ export function cliRunner(h: RotationHarness, base: Partial<CliDeps> = {}) {
       redactor: new Redactor(),
       pollMs: 50,
       publishTimeoutMs: 10_000,
+      identity: async () => undefined,
+      stderrIsTTY: false,
+      onInterrupt: () => () => {},
       ...base,
       ...over,
     };

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PubSub, Subscription } from '@google-cloud/pubsub';
 import { EXIT } from '../../../cli/exit-codes';
@@ -15,6 +17,7 @@ import { localPubSub } from './cli-runner';
  * from the environment alone: the Secret Manager emulator and the local Pub/Sub.
  */
 const ROOT = join(__dirname, '..', '..', '..');
+jest.setTimeout(180_000);
 let h: RotationHarness;
 let secret: ManagedSecret;
 let pubsub: PubSub;
@@ -27,15 +30,16 @@ interface ProcessRun {
   stderr: string;
 }
 
-function gsmRotator(args: string[]): Promise<ProcessRun> {
+function gsmRotator(args: string[], env?: NodeJS.ProcessEnv): Promise<ProcessRun> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ['-r', 'ts-node/register/transpile-only', 'cli/main.ts', ...args],
       {
         cwd: ROOT,
-        timeout: 30_000,
-        env: {
+        // Four ts-node processes at once on a loaded 2-core machine take a while to compile.
+        timeout: 100_000,
+        env: env ?? {
           PATH: process.env.PATH,
           GCP_PROJECT: PROJECT,
           SECRET_MANAGER_EMULATOR_HOST: h.emulator.address,
@@ -102,5 +106,27 @@ describe('the gsm-rotator process', () => {
     expect(messages).toEqual([{ eventType: 'ROTATION_REQUESTED', secretId: secret.name }]);
     const printed = [status, unknown, help, rotate].map((r) => r.stdout + r.stderr).join('\n');
     expect([...h.passwords].filter((p) => printed.includes(p))).toEqual([]);
+  });
+
+  it('without Google credentials: a configuration error (exit 2) with the gcloud hint, not "transient"', async () => {
+    // Prepare: no emulator, no ADC file (an empty HOME), no metadata server to ask.
+    const home = await mkdtemp(join(tmpdir(), 'gsm-no-adc-'));
+    try {
+      // Act
+      const r = await gsmRotator(['status', '--project', 'some-project-1'], {
+        PATH: process.env.PATH,
+        HOME: home,
+        METADATA_SERVER_DETECTION: 'none',
+      });
+      // Assess
+      expect(r.code).toBe(EXIT.usage);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(
+        /^error: no usable Google credentials \(.*Could not load the default credentials.*\); sign in with: gcloud auth application-default login /,
+      );
+      expect(r.stderr).not.toContain('transient');
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { productionCliDeps } from '../../../cli/production-deps';
+import { runCli } from '../../../cli/run-cli';
 import { type LocalStack, startLocalStack } from '../../../local/local-stack';
 import { readRefreshRecord } from '../../../shared/rotation/refresh-record';
 import { readHistory } from '../../../shared/rotation/state';
@@ -14,7 +16,7 @@ import { createGcpSecretStore } from '../../../shared/secrets/secret-store';
  * functions-framework processes, its Databricks consumer is refreshed, and stop() leaves nothing
  * listening and no function process alive.
  */
-jest.setTimeout(60_000);
+jest.setTimeout(150_000);
 
 let stateDir: string;
 let stack: LocalStack | undefined;
@@ -60,8 +62,10 @@ afterAll(async () => {
 
 it('starts, rotates the demo secret on schedule, refreshes its consumer, and stops cleanly', async () => {
   // Prepare
+  const logFile = path.join(stateDir, 'functions.jsonl');
   stack = await startLocalStack({
     stateDir,
+    logFile,
     portBase: 0,
     periodMs: 60_000,
     firstRotationMs: 1_000,
@@ -120,6 +124,24 @@ it('starts, rotates the demo secret on schedule, refreshes its consumer, and sto
     expect(printed.join('\n')).not.toContain(password);
   }
   await client.close();
+  // The state folder ignores itself in git (it holds these passwords).
+  expect(await readFile(path.join(stateDir, '.gitignore'), 'utf8')).toMatch(/\n\*\n$/);
+
+  // `history --logs` reads the stack's raw log file: the rotation's own lines, under its full id.
+  const out: string[] = [];
+  const code = await runCli(['history', 'demo-db', '--logs', logFile, '--json'], {
+    ...productionCliDeps({ ...stack.env }),
+    stdout: (t) => out.push(t),
+    stderr: (t) => out.push(t),
+  });
+  expect(code).toBe(0);
+  const [first] = (
+    JSON.parse(out.join('')) as { rotations: { id: string; logs: { event?: string }[] }[] }
+  ).rotations;
+  expect(first?.logs.map((l) => l.event)).toEqual(
+    expect.arrayContaining(['rotation.claimed', 'rotation.step', 'rotation.completed']),
+  );
+  expect(printed.some((l) => l.includes(` ${first?.id} `))).toBe(true);
 
   const ports = [...stack.ports];
   const pids = stack.functions.map((f) => f.pid);

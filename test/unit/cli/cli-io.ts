@@ -31,6 +31,9 @@ export function offlineDeps(env: NodeJS.ProcessEnv = { GCP_PROJECT: 'demo-projec
     redactor: new Redactor(),
     pollMs: 10,
     publishTimeoutMs: 1_000,
+    identity: async () => undefined,
+    stderrIsTTY: false,
+    onInterrupt: () => () => {},
   };
   return { deps, stdout: () => stdout.join(''), stderr: () => stderr.join('') };
 }

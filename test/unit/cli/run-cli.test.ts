@@ -24,8 +24,21 @@ describe('runCli: the command line', () => {
       const code = await runCli([command, '--help'], io.deps);
       expect(code).toBe(EXIT.ok);
       expect(io.stdout()).toContain(`Usage: gsm-rotator ${command}`);
+      // The global options are listed on every command, with their meaning.
+      expect(io.stdout()).toMatch(/Global Options:\n/);
+      for (const option of ['--json', '--project <id>', '--location <region>']) {
+        expect(io.stdout()).toContain(option);
+      }
     },
   );
+
+  it('says on rotate --help that --requested-by is a claim defaulting to the Google identity', async () => {
+    const io = offlineDeps();
+    await runCli(['rotate', '--help'], io.deps);
+    expect(io.stdout().replace(/\s+/g, ' ')).toContain(
+      'who asks, recorded as a claim (not verified) with the rotation (default: the signed-in Google identity, else $USER)',
+    );
+  });
 
   it.each<[string, string[], RegExp]>([
     ['an unknown command', ['rotat', 'orders-db'], /unknown command 'rotat'/],
