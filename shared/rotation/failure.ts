@@ -2,7 +2,7 @@ import { ALIASES } from '../config/annotations';
 import { ConflictError, describeError, PermanentError } from '../errors';
 import { credentialOf, endpointOf } from '../secrets/payload';
 import { adminCredential } from './admin';
-import { persist, type RotationContext, type StateChange } from './context';
+import { fencedDeadline, persist, type RotationContext, type StateChange } from './context';
 import type { HistoryEntry } from './state';
 import { loadPending } from './steps';
 
@@ -56,8 +56,11 @@ export async function failRotation(ctx: RotationContext, reason: string): Promis
           ctx.config.adminSecret === 'self'
             ? credentialOf(baseWorks ? ctx.base : pending)
             : await adminCredential(store, ctx.config.adminSecret, ctx.base);
-        await ctx.engine.withSession(endpoint, sessionCred, (s) =>
-          ctx.strategy.rollback(s, base, credentialOf(pending)),
+        await ctx.engine.withSession(
+          endpoint,
+          sessionCred,
+          (s) => ctx.strategy.rollback(s, base, credentialOf(pending)),
+          { deadline: await fencedDeadline(ctx) },
         );
       }
     }

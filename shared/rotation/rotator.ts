@@ -10,6 +10,7 @@ import {
   describeError,
   isPermanent,
   PermanentError,
+  RetryLaterError,
   TransientError,
 } from '../errors';
 import type { RotationRequest } from '../events/rotation-request';
@@ -60,6 +61,22 @@ export function rotationIdFor(secret: string, requestKey: string): string {
 
 const MAX_CLAIM_ROUNDS = 5;
 
+/** An expected wait that says what holds the secret (a rotation or a retirement) and until when. */
+function busyError(state: RotationState, leaseUntil: number): RetryLaterError {
+  const until = new Date(leaseUntil).toISOString();
+  if (state.status === 'rotating' && state.rotation) {
+    const r = state.rotation;
+    return new RetryLaterError(
+      `rotation ${r.id} (step ${r.step}) holds the secret until ${until}; retry later`,
+      { context: { holder: 'rotation', rotationId: r.id, step: r.step, leaseUntil: until } },
+    );
+  }
+  return new RetryLaterError(
+    `the retirement of version ${state.retiring?.version} holds the secret until ${until}; retry later`,
+    { context: { holder: 'retirement', version: state.retiring?.version, leaseUntil: until } },
+  );
+}
+
 /**
  * Handle one delivery of a rotation request: decide from the Secret's state, claim (or take over)
  * the rotation with a compare-and-swap, and drive the steps. At most one rotation is in flight per
@@ -84,14 +101,7 @@ export async function handleRotationRequest(
       });
       return { action: 'stale' };
     }
-    if (decision.action === 'busy') {
-      throw new TransientError('a rotation of this secret is in progress; retry later', {
-        context: {
-          rotationId: state.rotation?.id,
-          leaseUntil: new Date(decision.leaseUntil).toISOString(),
-        },
-      });
-    }
+    if (decision.action === 'busy') throw busyError(state, decision.leaseUntil);
     let ctx: RotationContext;
     try {
       ctx = await claim(decision, snapshot, state, config, request, deps);

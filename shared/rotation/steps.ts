@@ -13,7 +13,7 @@ import {
 } from '../secrets/payload';
 import { formatIssues } from '../zod-issues';
 import { adminCredential } from './admin';
-import type { RotationContext, StateChange } from './context';
+import { fencedDeadline, type RotationContext, type StateChange } from './context';
 import { generatePassword } from './password';
 import type { StepName } from './state';
 
@@ -112,8 +112,11 @@ const set: Step = async (ctx) => {
   const probe = await ctx.engine.tryLogin(endpoint, credentialOf(pending));
   if (probe.ok) return {};
   const sessionCred = await sessionCredential(ctx, ctx.base);
-  await ctx.engine.withSession(endpoint, sessionCred, (s) =>
-    ctx.strategy.apply(s, credentialOf(ctx.base), credentialOf(pending)),
+  await ctx.engine.withSession(
+    endpoint,
+    sessionCred,
+    (s) => ctx.strategy.apply(s, credentialOf(ctx.base), credentialOf(pending)),
+    { deadline: await fencedDeadline(ctx) },
   );
   ctx.deps.failpoint?.('db-applied');
   return {};
