@@ -19,7 +19,14 @@ import { adminCredential } from './admin';
 import { persist, type RotationContext, type RotatorDeps, updateOrConfirm } from './context';
 import { type Decision, decide } from './decide';
 import { failRotation } from './failure';
-import { type RotationRecord, type RotationState, readState, STEPS, withState } from './state';
+import {
+  type RotationRecord,
+  type RotationState,
+  readState,
+  STEPS,
+  withServed,
+  withState,
+} from './state';
 import { parsePayload, STEP_IMPLS } from './steps';
 import { STRATEGY_IMPLS } from './strategies';
 
@@ -91,6 +98,18 @@ export async function handleRotationRequest(
     const snapshot = await deps.store.getSecret(request.secret);
     const config = readConfig(snapshot, { maxAttempts: deps.settings.maxAttempts });
     const state = readState(snapshot.annotations);
+    const rotationId = rotationIdFor(snapshot.name, request.requestKey);
+    // A request key that was already served (a client that re-published its request, Secret
+    // Manager retrying its notification): the same request, whatever its publish time.
+    if (state.status !== 'rotating' && state.served?.some((s) => s.id === rotationId)) {
+      log.info('request was already served: duplicate', {
+        event: 'rotation.duplicate',
+        requestKey: request.requestKey,
+        rotationId,
+        trigger: request.trigger,
+      });
+      return { action: 'stale' };
+    }
     const decision = decide(state, request, deps.clock.now(), config.maxAttempts);
 
     if (decision.action === 'stale') {
@@ -110,10 +129,14 @@ export async function handleRotationRequest(
       throw err;
     }
     const result = await drive(ctx, decision);
-    // A rotation taken over from a dead worker started before this request was made: it does not
-    // answer it. Decide again (a new rotation starts), exactly as when this request had found that
-    // rotation busy and come back after it completed.
-    if (request.requestedAt > ctx.record.startedAt) continue;
+    // Someone else's rotation, taken over from a dead worker, that started before this request
+    // was made does not answer it: decide again (a new rotation starts), exactly as when this
+    // request had found that rotation busy and come back after it completed. Only then: a
+    // rotation this request started (or its own, resumed) answers it, whatever its timestamp.
+    const tookOverAnother =
+      (decision.action === 'takeover' || decision.action === 'exhausted') &&
+      ctx.record.id !== rotationId;
+    if (tookOverAnother && request.requestedAt > ctx.record.startedAt) continue;
     return result;
   }
   throw new TransientError('could not finish the rotation: the secret kept changing');
@@ -132,6 +155,7 @@ async function claim(
   const leaseUntil = now + deps.settings.leaseMs;
   let record: RotationRecord;
   let lastStartedAt = state.lastStartedAt;
+  let served = state.served;
 
   if (decision.action === 'start' || decision.action === 'resume-unresolved') {
     const versions = await deps.store.listVersions(snapshot.name);
@@ -173,6 +197,7 @@ async function claim(
       stepMs: {},
     };
     lastStartedAt = now;
+    served = withServed(state.served, record.id, now);
   } else {
     const previous = state.rotation as RotationRecord;
     record = {
@@ -188,6 +213,7 @@ async function claim(
     status: 'rotating',
     rotation: record,
     ...(lastStartedAt === undefined ? {} : { lastStartedAt }),
+    ...(served === undefined ? {} : { served }),
   };
   const claimed = await updateOrConfirm(deps.store, snapshot, {
     annotations: withState(snapshot.annotations, next),
