@@ -74,6 +74,8 @@ export interface RotationContext {
   base: DatabasePayload;
   /** Loaded lazily and cached: the pending version's payload. */
   pending?: DatabasePayload;
+  /** The password generated at the claim (its digest is in the record), until create adds it. */
+  generatedPassword?: string;
 }
 
 export interface AliasChange {

@@ -19,6 +19,8 @@ import { adminCredential } from './admin';
 import { persist, type RotationContext, type RotatorDeps, updateOrConfirm } from './context';
 import { type Decision, decide } from './decide';
 import { failRotation } from './failure';
+import { generatePassword } from './password';
+import { passwordDigest } from './provenance';
 import {
   type RotationRecord,
   type RotationState,
@@ -67,6 +69,8 @@ export function rotationIdFor(secret: string, requestKey: string): string {
 }
 
 const MAX_CLAIM_ROUNDS = 5;
+/** Digests kept per rotation: one per claim before its version was added; attempts are bounded. */
+const MAX_DIGESTS = 20;
 
 /** An expected wait that says what holds the secret (a rotation or a retirement) and until when. */
 function busyError(state: RotationState, leaseUntil: number): RetryLaterError {
@@ -208,6 +212,20 @@ async function claim(
     };
   }
 
+  // The password of the version create will add is generated now, and its digest written with
+  // the claim: a version is adopted later only if it carries one of these (provenance.ts).
+  let generatedPassword: string | undefined;
+  if (record.pendingVersion === undefined) {
+    generatedPassword = generatePassword(config.engine, config.passwordPolicy, deps.randomBytes);
+    deps.redactor.add(generatedPassword);
+    record = {
+      ...record,
+      pendingDigests: [
+        ...(record.pendingDigests ?? []),
+        passwordDigest(record.id, generatedPassword),
+      ].slice(-MAX_DIGESTS),
+    };
+  }
   const next: RotationState = {
     ...state,
     status: 'rotating',
@@ -245,6 +263,7 @@ async function claim(
     snapshot: claimed,
     record,
     base,
+    ...(generatedPassword === undefined ? {} : { generatedPassword }),
   };
 }
 
@@ -340,11 +359,20 @@ async function drive(ctx: RotationContext, decision: Decision): Promise<Rotation
       ...(r.resultVersion ? { version: r.resultVersion } : {}),
     };
   }
-  ctx.log.error('rotation failed', {
-    event: 'rotation.failed',
-    ...fields,
-    error: r.error,
-    unresolved: r.unresolved ?? false,
-  });
+  // One ERROR per failed rotation: unresolved (pending kept for the next request) or failed.
+  ctx.log.error(
+    r.unresolved
+      ? 'rotation unresolved: the database could not be reached to roll back; pending version kept for the next rotation'
+      : 'rotation failed',
+    {
+      event: r.unresolved ? 'rotation.unresolved' : 'rotation.failed',
+      ...fields,
+      error: r.error,
+      unresolved: r.unresolved ?? false,
+      ...(r.unresolved && r.pendingVersion !== undefined
+        ? { pendingVersion: r.pendingVersion }
+        : {}),
+    },
+  );
   return { action: 'failed', rotationId: r.id };
 }

@@ -33,6 +33,11 @@ export const RotationRecordSchema = z.object({
   baseUsername: z.string(),
   /** Highest version number when the rotation was claimed: anything newer is ours (orphans). */
   latestAtClaim: z.number().int(),
+  /**
+   * Digests (provenance.ts) of the passwords this rotation generated, recorded before their
+   * version was added: only a version carrying one of them is ever adopted.
+   */
+  pendingDigests: z.array(z.string()).optional(),
   pendingVersion: z.number().int().optional(),
   pendingUsername: z.string().optional(),
   /** Set once the outcome is decided; the announce step publishes it. */

@@ -331,7 +331,12 @@ describe('a database that goes away', () => {
       rotation: { unresolved: true, pendingVersion: 2 },
     });
     expect(failed.secret.aliases.pending).toBe(2);
-    expect(h.sink.entries().some((e) => e.event === 'rotation.unresolved')).toBe(true);
+    // One story: one ERROR for the outcome, naming the cause once.
+    const errors = h.sink
+      .entries()
+      .filter((e) => JSON.stringify(e).includes(secret.name) && e.severity === 'ERROR');
+    expect(errors.map((e) => e.event)).toEqual(['rotation.unresolved']);
+    expect(String(errors[0]?.error).match(/connect failed/g)).toHaveLength(1);
     // Redeliveries of the same request are stale now: nothing retries forever.
     await expect(handleRotationRequest(request, h.deps)).resolves.toEqual({ action: 'stale' });
 
