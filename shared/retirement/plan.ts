@@ -50,10 +50,13 @@ export function planRetirement(
   const prev = previous === undefined ? undefined : byNumber.get(previous);
   if (prev?.state === 'ENABLED' && state.promotedAt !== undefined) {
     const age = now - state.promotedAt;
-    // Confirmations count only when they are for the version `current` points at now.
+    // Confirmations count only when they are for the credential `current` holds now: its
+    // version, or the version it was first promoted as (a failed rotation re-adds it).
     const record = readRefreshRecord(snapshot.annotations);
+    const known = state.currentCredential;
+    const origin = known && known.current === current ? known.origin : current;
     const done = new Set(
-      record && record.version === current
+      record && (record.version === current || record.version === origin)
         ? record.targets.filter((t) => t.status !== 'failed').map((t) => t.id)
         : [],
     );

@@ -88,6 +88,8 @@ export interface StateChange {
   status?: Status;
   aliases?: AliasChange;
   promotedAt?: number;
+  /** `current` moves to a version holding the credential first promoted as `origin`. */
+  currentCredential?: { current: number; origin: number };
   /** Prepend to the secret's rotation history. */
   history?: HistoryEntry;
   /** Give the lease up (a transient failure): the redelivery may take over at once. */
@@ -158,6 +160,9 @@ export async function persist(ctx: RotationContext, change: StateChange): Promis
       status: change.status ?? 'rotating',
       rotation: record,
       ...(change.promotedAt === undefined ? {} : { promotedAt: change.promotedAt }),
+      ...(change.currentCredential === undefined
+        ? {}
+        : { currentCredential: change.currentCredential }),
     };
     const history = change.history
       ? [change.history, ...readHistory(snapshot.annotations)]

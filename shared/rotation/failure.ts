@@ -4,7 +4,7 @@ import { credentialOf, endpointOf } from '../secrets/payload';
 import { adminCredential } from './admin';
 import { fencedDeadline, persist, type RotationContext, type StateChange } from './context';
 import { isCopyOf } from './provenance';
-import type { HistoryEntry } from './state';
+import { type HistoryEntry, readState } from './state';
 import { loadPending, parsePayload } from './steps';
 
 function failedEntry(ctx: RotationContext, error: string): HistoryEntry {
@@ -93,9 +93,14 @@ export async function failRotation(ctx: RotationContext, reason: string): Promis
       }
     }
     copy ??= await store.addVersion(secret, JSON.stringify(ctx.base));
+    // The copy holds the base credential: the consumers' confirmations for it carry over.
+    const known = readState(ctx.snapshot.annotations).currentCredential;
+    const origin =
+      known?.current === ctx.record.baseVersion ? known.origin : ctx.record.baseVersion;
     change = {
       record: { step: 'announce', resultVersion: copy, unresolved: false },
       aliases: { set: { [ALIASES.current]: copy }, remove: [ALIASES.pending] },
+      currentCredential: { current: copy, origin },
       history: failedEntry(ctx, reason),
     };
     ctx.log.warning('rolled back: current credential re-added as the newest version', {

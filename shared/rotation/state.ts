@@ -67,6 +67,12 @@ export const RotationStateSchema = z.object({
   /** When `current` was last promoted; the grace window of `previous` runs from here. */
   promotedAt: z.number().optional(),
   /**
+   * The version number under which `current`'s credential was promoted (`origin`), for the
+   * version `current` pointed at when this was written. A failed rotation re-adds the credential
+   * under a new number; the consumers' confirmations (recorded for `origin`) still hold for it.
+   */
+  currentCredential: z.object({ current: z.number().int(), origin: z.number().int() }).optional(),
+  /**
    * The rotation ids (one per request key) of the rotations started lately, newest first: a
    * request whose key was served is acknowledged as a duplicate, whatever its publish time.
    * Kept for SERVED_KEEP_MS, at most SERVED_LIMIT entries.

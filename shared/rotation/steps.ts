@@ -200,6 +200,7 @@ const promote: Step = async (ctx) => {
       remove: [ALIASES.pending],
     },
     promotedAt: now,
+    currentCredential: { current: version, origin: version },
     history: {
       id: r.id,
       trigger: r.trigger,

@@ -85,6 +85,8 @@ describe('a failing test step', () => {
         [1, 'ENABLED'],
       ]);
       expect(s.state.status).toBe('failed');
+      // Confirmations follow the credential: the copy (3) holds what version 1 held.
+      expect(s.state.currentCredential).toEqual({ current: 3, origin: 1 });
       expect(s.history[0]).toMatchObject({ outcome: 'failed', fromVersion: 1 });
       await expect(h.versionLogsIn(secret, 3)).resolves.toBe(true);
       await expect(h.versionLogsIn(secret, 1)).resolves.toBe(true);
