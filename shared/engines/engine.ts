@@ -1,3 +1,5 @@
+import type { Deadline } from './deadline';
+
 /**
  * What a database engine supplies to the rotation: its verbs, nothing else. The step skeleton
  * (shared/rotation) decides when to call them; the strategies decide which; engines only know how
@@ -81,6 +83,11 @@ export interface AdminSession {
   endSessions(username: string): Promise<number>;
 }
 
+export interface SessionOptions {
+  /** The caller's lease end (minus its margin): nothing may change the database after it. */
+  deadline?: Deadline;
+}
+
 export interface DatabaseEngine {
   readonly name: EngineName;
   /** Whether the engine can keep two passwords on one login (dual-password strategy). */
@@ -93,10 +100,16 @@ export interface DatabaseEngine {
    * timeouts throw TransientError; a failing test query throws PermanentError.
    */
   tryLogin(endpoint: Endpoint, credential: Credential, testQuery?: string): Promise<LoginResult>;
-  /** Run `fn` in a session opened with `credential`, always closing it. */
+  /**
+   * Run `fn` in a session opened with `credential`, always closing it. With `options.deadline`
+   * every statement is bounded server-side to end before it, the session is ended by the server
+   * if the client pauses, and no statement is sent once it has passed (DeadlinePassedError):
+   * the fencing of docs/architecture.md.
+   */
   withSession<T>(
     endpoint: Endpoint,
     credential: Credential,
     fn: (session: AdminSession) => Promise<T>,
+    options?: SessionOptions,
   ): Promise<T>;
 }

@@ -2,6 +2,14 @@ import { type ConnectionOptions, createConnection } from 'mysql2/promise';
 import { PermanentError, RotatorError } from '../errors';
 import { type ConnectorOptionsProvider, createCloudSqlConnectorProvider } from './cloud-sql';
 import {
+  type Deadline,
+  idleBoundMs,
+  MIN_STATEMENT_MS,
+  mariadbBoundedSql,
+  mysqlBoundsSql,
+  statementBudgetMs,
+} from './deadline';
+import {
   type Classification,
   driverFacts,
   driverFailure,
@@ -158,7 +166,11 @@ export function createMysqlEngine(deps: MysqlEngineDeps): DatabaseEngine {
     }
   };
 
-  async function connect(endpoint: Endpoint, credential: Credential): Promise<Connected> {
+  async function connect(
+    endpoint: Endpoint,
+    credential: Credential,
+    deadline?: Deadline,
+  ): Promise<Connected> {
     const resolved = resolveEndpoint(endpoint, {
       port: DEFAULT_PORT,
       maxDatabaseLength: MAX_DATABASE_LENGTH,
@@ -167,13 +179,17 @@ export function createMysqlEngine(deps: MysqlEngineDeps): DatabaseEngine {
       username: validateUsername(credential.username, dialect),
       password: validatePassword(credential.password),
     };
+    // Connecting changes nothing, but a connect that outlives the lease is wasted: bound it too.
+    const connectMs = deadline
+      ? Math.max(MIN_STATEMENT_MS, Math.min(connectTimeoutMs, deadline.at - deadline.now()))
+      : connectTimeoutMs;
     const config = await mysqlConnectionConfig(resolved, login, {
-      connectTimeoutMs,
+      connectTimeoutMs: connectMs,
       connector: getConnector,
     });
     let conn: MysqlConnectionLike;
     try {
-      conn = await withTimeout(open(config), connectTimeoutMs + 1_000, `${engine}: connect`);
+      conn = await withTimeout(open(config), connectMs + 1_000, `${engine}: connect`);
     } catch (err) {
       if (err instanceof RotatorError) throw err;
       const { errno } = driverFacts(err);
@@ -213,10 +229,32 @@ export function createMysqlEngine(deps: MysqlEngineDeps): DatabaseEngine {
     close: (conn) => conn.end().catch(() => {}),
   };
 
-  function session(conn: MysqlConnectionLike, sessionUser: string): AdminSession {
+  function session(
+    conn: MysqlConnectionLike,
+    sessionUser: string,
+    bounds?: { deadline: Deadline; idleMs: number },
+  ): AdminSession {
+    // With a deadline, every statement is bounded server-side to end before it (fencing).
+    const bounded = async (
+      action: string,
+      sql: string,
+      values: unknown[] | undefined,
+      carriesSecret: boolean,
+    ) => {
+      if (!bounds) return query(conn, action, sql, values, carriesSecret);
+      const what = `${engine}: ${action}`;
+      // MariaDB needs one round trip (one idle gap); MySQL sets the bounds first (two).
+      const gaps = dialect === 'mariadb' ? 1 : 2;
+      const ms = statementBudgetMs(bounds.deadline, bounds.idleMs, gaps, statementTimeoutMs, what);
+      if (dialect === 'mariadb') {
+        return query(conn, action, mariadbBoundedSql(sql, ms), values, carriesSecret);
+      }
+      await query(conn, 'bound statement', mysqlBoundsSql(ms, what));
+      return query(conn, action, sql, values, carriesSecret);
+    };
     const run = (action: string, sql: string, values?: unknown[]) =>
-      query(conn, action, sql, values);
-    const runSecret = (action: string, sql: string) => query(conn, action, sql, undefined, true);
+      bounded(action, sql, values, false);
+    const runSecret = (action: string, sql: string) => bounded(action, sql, undefined, true);
 
     /** The account of a login: its single host in mysql.user (the session's own needs no read). */
     async function accountOf(username: string): Promise<Account & { sslType: string }> {
@@ -394,15 +432,23 @@ export function createMysqlEngine(deps: MysqlEngineDeps): DatabaseEngine {
     maxUsernameLength: MAX_USERNAME_LENGTH[dialect],
     tryLogin: (endpoint, credential, testQuery) =>
       tryLoginWith(loginVerbs, endpoint, credential, testQuery),
-    async withSession(endpoint, credential, fn) {
-      const connected = await connect(endpoint, credential);
+    async withSession(endpoint, credential, fn, options) {
+      const deadline = options?.deadline;
+      const connected = await connect(endpoint, credential, deadline);
       if (!connected.ok) {
         throw new PermanentError(`${engine}: the server rejected the session login`, {
           context: { reason: 'rejected' },
         });
       }
       try {
-        return await fn(session(connected.conn, credential.username));
+        if (!deadline) return await fn(session(connected.conn, credential.username));
+        // The server closes a connection idle for longer than wait_timeout (whole seconds): a
+        // client paused after its last check cannot send a statement late.
+        const idleMs = Math.ceil(idleBoundMs(deadline, 1_000) / 1000) * 1000;
+        await query(connected.conn, 'bound session', 'SET SESSION wait_timeout = ?', [
+          idleMs / 1000,
+        ]);
+        return await fn(session(connected.conn, credential.username, { deadline, idleMs }));
       } finally {
         await connected.conn.end().catch(() => {});
       }

@@ -2,6 +2,7 @@ import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { Client, type ClientConfig, type QueryConfig, type QueryResultRow } from 'pg';
 import { PermanentError, RotatorError } from '../errors';
 import { type ConnectorOptionsProvider, createCloudSqlConnectorProvider } from './cloud-sql';
+import { type Deadline, idleBoundMs, MIN_STATEMENT_MS, statementBudgetMs } from './deadline';
 import {
   type Classification,
   type DriverErrorFacts,
@@ -80,6 +81,17 @@ function classifySqlState(facts: DriverErrorFacts): Classification {
 
 const classifyPg = (err: unknown): Classification => classifySqlState(driverFacts(err));
 
+// Fencing (a session with a deadline). The server ends a session left idle longer than the bound,
+// inside a transaction (9.6+) or outside one (14+); every statement gets statement_timeout and
+// lock_timeout set to what is left, so a lock wait is abandoned by the server itself.
+const IDLE_BOUNDS_SQL =
+  "SELECT set_config('idle_in_transaction_session_timeout', $1, false), " +
+  "CASE WHEN current_setting('server_version_num')::int >= 140000 " +
+  "THEN set_config('idle_session_timeout', $1, false) END";
+const STATEMENT_BOUNDS_SQL =
+  "SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $1, false)";
+const MIN_IDLE_MS = 200;
+
 /** Connection options for one login; exported so the Cloud SQL seam can be tested offline. */
 export async function postgresClientConfig(
   endpoint: ResolvedEndpoint,
@@ -129,7 +141,11 @@ export function createPostgresEngine(deps: PostgresEngineDeps = {}): DatabaseEng
 
   type Connected = { ok: true; client: PgClientLike } | { ok: false };
 
-  async function connect(endpoint: Endpoint, credential: Credential): Promise<Connected> {
+  async function connect(
+    endpoint: Endpoint,
+    credential: Credential,
+    deadline?: Deadline,
+  ): Promise<Connected> {
     const resolved = resolveEndpoint(endpoint, {
       port: DEFAULT_PORT,
       maxDatabaseLength: PG_MAX_IDENTIFIER_LENGTH,
@@ -138,8 +154,12 @@ export function createPostgresEngine(deps: PostgresEngineDeps = {}): DatabaseEng
       username: validateRoleName(credential.username),
       password: validatePassword(credential.password),
     };
+    // Connecting changes nothing, but a connect that outlives the lease is wasted: bound it too.
+    const connectMs = deadline
+      ? Math.max(MIN_STATEMENT_MS, Math.min(connectTimeoutMs, deadline.at - deadline.now()))
+      : connectTimeoutMs;
     const config = await postgresClientConfig(resolved, login, {
-      connectTimeoutMs,
+      connectTimeoutMs: connectMs,
       statementTimeoutMs,
       connector: getConnector,
     });
@@ -148,7 +168,7 @@ export function createPostgresEngine(deps: PostgresEngineDeps = {}): DatabaseEng
     client.on('error', () => {});
     try {
       // The driver's own timeout covers connect + authentication; this bounds anything else.
-      await withTimeout(client.connect(), connectTimeoutMs + 1_000, `${ENGINE}: connect`);
+      await withTimeout(client.connect(), connectMs + 1_000, `${ENGINE}: connect`);
       return { ok: true, client };
     } catch (err) {
       await client.end().catch(() => {});
@@ -182,13 +202,29 @@ export function createPostgresEngine(deps: PostgresEngineDeps = {}): DatabaseEng
     close: (client) => client.end().catch(() => {}),
   };
 
-  function session(client: PgClientLike): AdminSession {
+  function session(
+    client: PgClientLike,
+    bounds?: { deadline: Deadline; idleMs: number },
+  ): AdminSession {
     const run = async <R extends QueryResultRow>(
       action: string,
       query: string | QueryConfig,
       carriesSecret = false,
     ): Promise<R[]> => {
+      // Two idle gaps may follow this check: before the bounds, and before the statement.
+      const ms =
+        bounds &&
+        statementBudgetMs(
+          bounds.deadline,
+          bounds.idleMs,
+          2,
+          statementTimeoutMs,
+          `${ENGINE}: ${action}`,
+        );
       try {
+        if (ms !== undefined) {
+          await client.query({ text: STATEMENT_BOUNDS_SQL, values: [String(ms)] });
+        }
         return (await client.query<R>(query)).rows;
       } catch (err) {
         throw driverFailure(ENGINE, action, err, classifyPg(err), { carriesSecret });
@@ -333,8 +369,9 @@ export function createPostgresEngine(deps: PostgresEngineDeps = {}): DatabaseEng
     maxUsernameLength: PG_MAX_IDENTIFIER_LENGTH,
     tryLogin: (endpoint, credential, testQuery) =>
       tryLoginWith(loginVerbs, endpoint, credential, testQuery),
-    async withSession(endpoint, credential, fn) {
-      const connected = await connect(endpoint, credential);
+    async withSession(endpoint, credential, fn, options) {
+      const deadline = options?.deadline;
+      const connected = await connect(endpoint, credential, deadline);
       if (!connected.ok) {
         throw new PermanentError('postgres: the server rejected the session login', {
           context: { reason: 'rejected' },
@@ -346,7 +383,14 @@ export function createPostgresEngine(deps: PostgresEngineDeps = {}): DatabaseEng
         await connected.client.query('SET ROLE NONE').catch((err: unknown) => {
           throw driverFailure(ENGINE, 'reset role', err, classifyPg(err));
         });
-        return await fn(session(connected.client));
+        if (!deadline) return await fn(session(connected.client));
+        const idleMs = idleBoundMs(deadline, MIN_IDLE_MS);
+        await connected.client
+          .query({ text: IDLE_BOUNDS_SQL, values: [String(idleMs)] })
+          .catch((err: unknown) => {
+            throw driverFailure(ENGINE, 'bound session', err, classifyPg(err));
+          });
+        return await fn(session(connected.client, { deadline, idleMs }));
       } finally {
         await connected.client.end().catch(() => {});
       }

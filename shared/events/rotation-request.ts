@@ -63,6 +63,14 @@ export type ClassifiedMessage =
   | { kind: 'rotate'; request: RotationRequest }
   | { kind: 'ignore'; eventType: string; secret?: string };
 
+/**
+ * When the message was delivered: Pub/Sub's publish time (set by the service, not the publisher),
+ * never later than this worker's clock. A request cannot have been made after it was published.
+ */
+function deliveryTime(msg: DecodedMessage, now: number): number {
+  return Math.min(msg.publishTime ?? now, now);
+}
+
 export function classifyMessage(msg: DecodedMessage, now: number): ClassifiedMessage {
   const attrs = NotificationAttributesSchema.safeParse(msg.attributes);
   if (!attrs.success) {
@@ -90,7 +98,7 @@ export function classifyMessage(msg: DecodedMessage, now: number): ClassifiedMes
         secret: body.data.secret,
         trigger: 'on-demand',
         requestKey: `on-demand:${body.data.requestId ?? msg.messageId}`,
-        requestedAt: msg.publishTime ?? now,
+        requestedAt: deliveryTime(msg, now),
         ...(body.data.requestedBy ? { requestedBy: body.data.requestedBy } : {}),
         ...(body.data.reason ? { reason: body.data.reason } : {}),
         ...(body.data.emergency ? { emergency: true } : {}),
@@ -101,9 +109,11 @@ export function classifyMessage(msg: DecodedMessage, now: number): ClassifiedMes
   if (eventType !== SECRET_ROTATE)
     return { kind: 'ignore', eventType, ...(secretId ? { secret: secretId } : {}) };
   if (!secretId) throw new InvalidEventError('SECRET_ROTATE without secretId');
-  // Secret Manager's own timestamp survives its publish retries (which get new message ids).
+  // Secret Manager's own timestamp survives its publish retries (which get new message ids). It is
+  // an attribute anyone with publish rights can set: never later than the delivery itself.
   const at = timestamp ? Date.parse(timestamp) : Number.NaN;
-  const requestedAt = Number.isFinite(at) ? at : (msg.publishTime ?? now);
+  const delivered = deliveryTime(msg, now);
+  const requestedAt = Number.isFinite(at) ? Math.min(at, delivered) : delivered;
   return {
     kind: 'rotate',
     request: {

@@ -116,11 +116,14 @@ export function previousHold(
   const state = readState(snapshot.annotations);
   if (!previousEnabled || state.promotedAt === undefined) return { kind: 'none' };
   const age = now - state.promotedAt;
-  // Confirmations count only when they are for the version `current` points at now.
+  // Confirmations count only when they are for the credential `current` holds now: its
+  // version, or the version it was first promoted as (a failed rotation re-adds it).
   const record = readRefreshRecord(snapshot.annotations);
   const current = snapshot.aliases[ALIASES.current];
+  const known = state.currentCredential;
+  const origin = known && known.current === current ? known.origin : current;
   const done = new Set(
-    record && record.version === current
+    record && (record.version === current || record.version === origin)
       ? record.targets.filter((t) => t.status !== 'failed').map((t) => t.id)
       : [],
   );

@@ -2,13 +2,14 @@ import type { Clock } from '../clock';
 import { ALIASES } from '../config/annotations';
 import type { RotationConfig } from '../config/rotation-config';
 import { DatabricksConsumersSchema, targetId } from '../consumers/targets';
+import type { Deadline } from '../engines/deadline';
 import type { DatabaseEngine, EngineName } from '../engines/engine';
 import { ConflictError } from '../errors';
 import type { Logger } from '../logging/logger';
 import { adminCredential } from '../rotation/admin';
-import { applyAliases } from '../rotation/context';
+import { applyAliases, fenceMarginMs } from '../rotation/context';
 import { readConfig } from '../rotation/rotator';
-import { readHistory, readState, withState } from '../rotation/state';
+import { type RotationState, readHistory, readState, withState } from '../rotation/state';
 import { parsePayload } from '../rotation/steps';
 import { STRATEGY_IMPLS } from '../rotation/strategies';
 import { syncNextRotationTime } from '../schedule/sync';
@@ -156,6 +157,59 @@ export async function retirePrevious(
       },
     );
   }
+  try {
+    await revokeAndDisable(claimed, config, version, etag, deps, log, {
+      // Fencing: the revoke must be over before anyone may take the `retiring` lease (or start a
+      // rotation, whose pending login may be this one) after it ends.
+      at: now + deps.leaseMs - fenceMarginMs(deps.leaseMs),
+      now: () => deps.clock.now(),
+    });
+  } catch (err) {
+    // A failed retirement must not keep the secret busy until its lease ends: the next tick
+    // retries, and rotation requests are not refused meanwhile.
+    await releaseRetiring(deps, claimed.name, holder).catch(() => undefined);
+    throw err;
+  }
+
+  // Drop the alias (a disabled version cannot be read through it) and record the retirement.
+  const retiredAt = deps.clock.now();
+  await updateWithRetry(
+    deps.store,
+    claimed.name,
+    (fresh) => {
+      const history = readHistory(fresh.annotations).map((h) =>
+        h.fromVersion === version && h.outcome === 'succeeded' && h.retiredAt === undefined
+          ? { ...h, retiredAt }
+          : h,
+      );
+      return {
+        annotations: withState(fresh.annotations, withoutOwnRetiring(fresh, holder), history),
+        aliases:
+          fresh.aliases[ALIASES.previous] === version
+            ? applyAliases(fresh.aliases, { remove: [ALIASES.previous] })
+            : fresh.aliases,
+      };
+    },
+    claimed,
+  );
+  log.notice('previous version retired', {
+    event: 'retire.version',
+    version,
+    strategy: config.strategy,
+    forced: unconfirmed.length > 0,
+  });
+}
+
+/** Revoke the retired credential in the database (where the strategy allows), disable its version. */
+async function revokeAndDisable(
+  claimed: SecretSnapshot,
+  config: RotationConfig,
+  version: number,
+  etag: string | undefined,
+  deps: RetireDeps,
+  log: Logger,
+  deadline: Deadline,
+): Promise<void> {
   const current = claimed.aliases[ALIASES.current];
   const strategy = STRATEGY_IMPLS[config.strategy];
   if (strategy.keepsPrevious && current !== undefined) {
@@ -173,46 +227,37 @@ export async function retirePrevious(
       logins: [currentPayload.username, retired.username],
     });
     const engine = deps.engineFor(config.engine);
-    await engine.withSession(endpointOf(currentPayload), admin, async (s) => {
-      const sessions = await s.countSessions(retired.username);
-      log.info('revoking the previous credential', {
-        event: 'retire.revoke',
-        version,
-        login: retired.username,
-        liveSessions: sessions,
-        strategy: config.strategy,
-      });
-      await strategy.revoke(s, credentialOf(retired), credentialOf(currentPayload));
-    });
+    await engine.withSession(
+      endpointOf(currentPayload),
+      admin,
+      async (s) => {
+        const sessions = await s.countSessions(retired.username);
+        log.info('revoking the previous credential', {
+          event: 'retire.revoke',
+          version,
+          login: retired.username,
+          liveSessions: sessions,
+          strategy: config.strategy,
+        });
+        await strategy.revoke(s, credentialOf(retired), credentialOf(currentPayload));
+      },
+      { deadline },
+    );
   }
   await deps.store.disableVersion(claimed.name, version, etag);
+}
 
-  // Drop the alias (a disabled version cannot be read through it) and record the retirement.
-  const retiredAt = deps.clock.now();
-  await updateWithRetry(
-    deps.store,
-    claimed.name,
-    (fresh) => {
-      const { retiring: _released, ...state } = readState(fresh.annotations);
-      const history = readHistory(fresh.annotations).map((h) =>
-        h.fromVersion === version && h.outcome === 'succeeded' && h.retiredAt === undefined
-          ? { ...h, retiredAt }
-          : h,
-      );
-      return {
-        annotations: withState(fresh.annotations, state, history),
-        aliases:
-          fresh.aliases[ALIASES.previous] === version
-            ? applyAliases(fresh.aliases, { remove: [ALIASES.previous] })
-            : fresh.aliases,
-      };
-    },
-    claimed,
-  );
-  log.notice('previous version retired', {
-    event: 'retire.version',
-    version,
-    strategy: config.strategy,
-    forced: unconfirmed.length > 0,
+/** The state without our `retiring` lease; someone else's (a later tick's) is left alone. */
+function withoutOwnRetiring(snapshot: SecretSnapshot, holder: string): RotationState {
+  const { retiring, ...rest } = readState(snapshot.annotations);
+  return retiring && retiring.holder !== holder ? { ...rest, retiring } : rest;
+}
+
+/** Give the `retiring` lease up, if it is still ours. */
+async function releaseRetiring(deps: RetireDeps, name: string, holder: string): Promise<void> {
+  await updateWithRetry(deps.store, name, (fresh) => {
+    const state = readState(fresh.annotations);
+    if (state.retiring?.holder !== holder) return undefined;
+    return { annotations: withState(fresh.annotations, withoutOwnRetiring(fresh, holder)) };
   });
 }

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock';
 import { STATE_KEYS } from '../config/annotations';
 import type { RotationConfig } from '../config/rotation-config';
+import type { Deadline } from '../engines/deadline';
 import type { DatabaseEngine, EngineName } from '../engines/engine';
 import { ConflictError } from '../errors';
 import type { RotationRequest } from '../events/rotation-request';
@@ -78,6 +79,8 @@ export interface RotationContext {
   base: DatabasePayload;
   /** Loaded lazily and cached: the pending version's payload. */
   pending?: DatabasePayload;
+  /** The password generated at the claim (its digest is in the record), until create adds it. */
+  generatedPassword?: string;
 }
 
 export interface AliasChange {
@@ -90,6 +93,8 @@ export interface StateChange {
   status?: Status;
   aliases?: AliasChange;
   promotedAt?: number;
+  /** `current` moves to a version holding the credential first promoted as `origin`. */
+  currentCredential?: { current: number; origin: number };
   /** Prepend to the secret's rotation history. */
   history?: HistoryEntry;
   /** Give the lease up (a transient failure): the redelivery may take over at once. */
@@ -164,6 +169,9 @@ export async function persist(ctx: RotationContext, change: StateChange): Promis
       status: change.status ?? 'rotating',
       rotation: record,
       ...(change.promotedAt === undefined ? {} : { promotedAt: change.promotedAt }),
+      ...(change.currentCredential === undefined
+        ? {}
+        : { currentCredential: change.currentCredential }),
     };
     const history = change.history
       ? [change.history, ...readHistory(snapshot.annotations)]
@@ -183,4 +191,26 @@ export async function persist(ctx: RotationContext, change: StateChange): Promis
       snapshot = await store.getSecret(snapshot.name);
     }
   }
+}
+
+/**
+ * How much earlier than the lease end a database session must be done: covers the clock skew
+ * between workers and the database server, and the server's own latency in abandoning a statement
+ * (docs/architecture.md, "Fencing"). A fifth of the lease, at most 30 s.
+ */
+export function fenceMarginMs(leaseMs: number): number {
+  return Math.min(30_000, Math.floor(leaseMs / 5));
+}
+
+/**
+ * The deadline of a database session that changes logins (set, rollback). Our last
+ * compare-and-swap set `leaseUntil`, and nobody takes the rotation over before it, so a session
+ * that ends before `leaseUntil - margin` cannot race a successor. When less than half the lease is
+ * left, the lease is re-asserted first (one CAS; it fails with ConflictError if the rotation was
+ * taken), so the session gets a fresh, full budget; on a normal rotation this costs no call.
+ */
+export async function fencedDeadline(ctx: RotationContext): Promise<Deadline> {
+  const { clock, settings } = ctx.deps;
+  if (ctx.record.leaseUntil - clock.now() < settings.leaseMs / 2) await persist(ctx, {});
+  return { at: ctx.record.leaseUntil - fenceMarginMs(settings.leaseMs), now: () => clock.now() };
 }

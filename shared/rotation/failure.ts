@@ -1,10 +1,11 @@
 import { ALIASES } from '../config/annotations';
-import { ConflictError, describeError, PermanentError } from '../errors';
+import { ConflictError, describeError, isPermanent, PermanentError } from '../errors';
 import { credentialOf, endpointOf } from '../secrets/payload';
 import { adminCredentialFor } from './admin';
-import { persist, type RotationContext, type StateChange } from './context';
-import type { HistoryEntry } from './state';
-import { loadPending } from './steps';
+import { fencedDeadline, persist, type RotationContext, type StateChange } from './context';
+import { isCopyOf } from './provenance';
+import { type HistoryEntry, readState } from './state';
+import { loadPending, parsePayload } from './steps';
 
 function failedEntry(ctx: RotationContext, error: string): HistoryEntry {
   const r = ctx.record;
@@ -56,8 +57,11 @@ export async function failRotation(ctx: RotationContext, reason: string): Promis
           ctx.config.adminSecret === 'self'
             ? credentialOf(baseWorks ? ctx.base : pending)
             : await adminCredentialFor(ctx);
-        await ctx.engine.withSession(endpoint, sessionCred, (s) =>
-          ctx.strategy.rollback(s, base, credentialOf(pending)),
+        await ctx.engine.withSession(
+          endpoint,
+          sessionCred,
+          (s) => ctx.strategy.rollback(s, base, credentialOf(pending)),
+          { deadline: await fencedDeadline(ctx) },
         );
       }
     }
@@ -70,15 +74,33 @@ export async function failRotation(ctx: RotationContext, reason: string): Promis
     if (pendingInfo?.state === 'ENABLED') {
       await store.disableVersion(secret, pendingVersion, pendingInfo.etag);
     }
-    // A copy added before an interruption is adopted, not added twice.
-    const copy =
-      versions
-        .filter((v) => v.number > pendingVersion && v.state === 'ENABLED')
-        .sort((a, b) => a.number - b.number)[0]?.number ??
-      (await store.addVersion(secret, JSON.stringify(ctx.base)));
+    // A copy added before an interruption is adopted, not added twice; but only a true copy of
+    // the credential that just logged in, never any newer version (an operator's hand-added one).
+    let copy: number | undefined;
+    for (const v of versions
+      .filter((v) => v.number > pendingVersion && v.state === 'ENABLED')
+      .sort((a, b) => a.number - b.number)) {
+      const payload = await store
+        .accessVersion(secret, v.number)
+        .then((data) => parsePayload(data, `version ${v.number}`))
+        .catch((err: unknown) => {
+          if (isPermanent(err)) return undefined;
+          throw err;
+        });
+      if (payload && isCopyOf(payload, ctx.base)) {
+        copy = v.number;
+        break;
+      }
+    }
+    copy ??= await store.addVersion(secret, JSON.stringify(ctx.base));
+    // The copy holds the base credential: the consumers' confirmations for it carry over.
+    const known = readState(ctx.snapshot.annotations).currentCredential;
+    const origin =
+      known?.current === ctx.record.baseVersion ? known.origin : ctx.record.baseVersion;
     change = {
       record: { step: 'announce', resultVersion: copy, unresolved: false },
       aliases: { set: { [ALIASES.current]: copy }, remove: [ALIASES.pending] },
+      currentCredential: { current: copy, origin },
       history: failedEntry(ctx, reason),
     };
     ctx.log.warning('rolled back: current credential re-added as the newest version', {
@@ -88,16 +110,16 @@ export async function failRotation(ctx: RotationContext, reason: string): Promis
   } catch (err) {
     // Lost ownership: whoever took over finishes the clean-up.
     if (err instanceof ConflictError) throw err;
-    const why = `${reason}; database state unknown (${describeError(err).message})`;
+    // One outage, one story: the cause is named once, even when the rollback met the same
+    // failure that ended the rotation (the database still down). The skeleton logs the outcome.
+    const cause = describeError(err).message;
+    const why = reason.includes(cause)
+      ? `${reason}; database state unknown`
+      : `${reason}; database state unknown (${cause})`;
     change = {
       record: { step: 'announce', unresolved: true, error: why },
       history: failedEntry(ctx, why),
     };
-    ctx.log.error('could not roll back: pending version kept for the next rotation', {
-      event: 'rotation.unresolved',
-      pendingVersion,
-      error: describeError(err),
-    });
   }
   await persist(ctx, change);
 }

@@ -27,7 +27,16 @@ import { persist, type RotationContext, type RotatorDeps, updateOrConfirm } from
 import { type Decision, decide } from './decide';
 import { failRotation } from './failure';
 import { deferRequest, retireFirst, revokeAfterEmergency } from './grace';
-import { type RotationRecord, type RotationState, readState, STEPS, withState } from './state';
+import { generatePassword } from './password';
+import { passwordDigest } from './provenance';
+import {
+  type RotationRecord,
+  type RotationState,
+  readState,
+  STEPS,
+  withServed,
+  withState,
+} from './state';
 import { parsePayload, recordedCompletion, STEP_IMPLS } from './steps';
 import { STRATEGY_IMPLS } from './strategies';
 
@@ -74,6 +83,24 @@ export function rotationIdFor(secret: string, requestKey: string): string {
 }
 
 const MAX_CLAIM_ROUNDS = 5;
+/** Digests kept per rotation: one per claim before its version was added; attempts are bounded. */
+const MAX_DIGESTS = 20;
+
+/** An expected wait that says what holds the secret (a rotation or a retirement) and until when. */
+function busyError(state: RotationState, leaseUntil: number): RetryLaterError {
+  const until = new Date(leaseUntil).toISOString();
+  if (state.status === 'rotating' && state.rotation) {
+    const r = state.rotation;
+    return new RetryLaterError(
+      `rotation ${r.id} (step ${r.step}) holds the secret until ${until}; retry later`,
+      { context: { holder: 'rotation', rotationId: r.id, step: r.step, leaseUntil: until } },
+    );
+  }
+  return new RetryLaterError(
+    `the retirement of version ${state.retiring?.version} holds the secret until ${until}; retry later`,
+    { context: { holder: 'retirement', version: state.retiring?.version, leaseUntil: until } },
+  );
+}
 
 /**
  * Handle one delivery of a rotation request: decide from the Secret's state, claim (or take over)
@@ -104,6 +131,22 @@ export async function handleRotationRequest(
         snapshot.aliases[ALIASES.previous] !== undefined,
     );
     const decision = decide(state, request, now, config.maxAttempts, hold, ownId);
+    // A request key that was already served (a client that re-published its request, Secret
+    // Manager retrying its notification): the same request, whatever its publish time. Only the
+    // unfinished revoke of an emergency rotation still has work for it.
+    if (
+      decision.action !== 'emergency-revoke' &&
+      state.status !== 'rotating' &&
+      state.served?.some((s) => s.id === ownId)
+    ) {
+      log.info('request was already served: duplicate', {
+        event: 'rotation.duplicate',
+        requestKey: request.requestKey,
+        rotationId: ownId,
+        trigger: request.trigger,
+      });
+      return { action: 'stale' };
+    }
 
     if (
       decision.action === 'start' ||
@@ -151,14 +194,7 @@ export async function handleRotationRequest(
       }
       return { action: 'stale' };
     }
-    if (decision.action === 'busy') {
-      throw new RetryLaterError('a rotation of this secret is in progress; retry later', {
-        context: {
-          rotationId: state.rotation?.id,
-          leaseUntil: new Date(decision.leaseUntil).toISOString(),
-        },
-      });
-    }
+    if (decision.action === 'busy') throw busyError(state, decision.leaseUntil);
     let ctx: RotationContext;
     try {
       ctx = await claim(decision, snapshot, state, config, request, deps);
@@ -170,10 +206,14 @@ export async function handleRotationRequest(
     if (ctx.record.emergency && result.action === 'completed') {
       await revokeAfterEmergency(snapshot.name, config, deps, ctx.log);
     }
-    // A rotation taken over from a dead worker started before this request was made: it does not
-    // answer it. Decide again (a new rotation starts), exactly as when this request had found that
-    // rotation busy and come back after it completed.
-    if (request.requestedAt > ctx.record.startedAt) continue;
+    // Someone else's rotation, taken over from a dead worker, that started before this request
+    // was made does not answer it: decide again (a new rotation starts), exactly as when this
+    // request had found that rotation busy and come back after it completed. Only then: a
+    // rotation this request started (or its own, resumed) answers it, whatever its timestamp.
+    const tookOverAnother =
+      (decision.action === 'takeover' || decision.action === 'exhausted') &&
+      ctx.record.id !== ownId;
+    if (tookOverAnother && request.requestedAt > ctx.record.startedAt) continue;
     return result;
   }
   throw new TransientError('could not finish the rotation: the secret kept changing');
@@ -192,6 +232,7 @@ async function claim(
   const leaseUntil = now + deps.settings.leaseMs;
   let record: RotationRecord;
   let lastStartedAt = state.lastStartedAt;
+  let served = state.served;
 
   if (decision.action === 'start' || decision.action === 'resume-unresolved') {
     const versions = await deps.store.listVersions(snapshot.name);
@@ -241,6 +282,7 @@ async function claim(
       stepMs: {},
     };
     lastStartedAt = now;
+    served = withServed(state.served, record.id, now);
   } else {
     const previous = state.rotation as RotationRecord;
     record = {
@@ -262,11 +304,26 @@ async function claim(
       satisfiedBy: record.id,
     });
   }
+  // The password of the version create will add is generated now, and its digest written with
+  // the claim: a version is adopted later only if it carries one of these (provenance.ts).
+  let generatedPassword: string | undefined;
+  if (record.pendingVersion === undefined) {
+    generatedPassword = generatePassword(config.engine, config.passwordPolicy, deps.randomBytes);
+    deps.redactor.add(generatedPassword);
+    record = {
+      ...record,
+      pendingDigests: [
+        ...(record.pendingDigests ?? []),
+        passwordDigest(record.id, generatedPassword),
+      ].slice(-MAX_DIGESTS),
+    };
+  }
   const next: RotationState = {
     ...(starts ? rest : state),
     status: 'rotating',
     rotation: record,
     ...(lastStartedAt === undefined ? {} : { lastStartedAt }),
+    ...(served === undefined ? {} : { served }),
   };
   const claimed = await updateOrConfirm(deps.store, snapshot, {
     annotations: withState(snapshot.annotations, next),
@@ -298,6 +355,7 @@ async function claim(
     snapshot: claimed,
     record,
     base,
+    ...(generatedPassword === undefined ? {} : { generatedPassword }),
   };
 }
 
@@ -393,11 +451,20 @@ async function drive(ctx: RotationContext, decision: Decision): Promise<Rotation
       ...(r.resultVersion ? { version: r.resultVersion } : {}),
     };
   }
-  ctx.log.error('rotation failed', {
-    event: 'rotation.failed',
-    ...fields,
-    error: r.error,
-    unresolved: r.unresolved ?? false,
-  });
+  // One ERROR per failed rotation: unresolved (pending kept for the next request) or failed.
+  ctx.log.error(
+    r.unresolved
+      ? 'rotation unresolved: the database could not be reached to roll back; pending version kept for the next rotation'
+      : 'rotation failed',
+    {
+      event: r.unresolved ? 'rotation.unresolved' : 'rotation.failed',
+      ...fields,
+      error: r.error,
+      unresolved: r.unresolved ?? false,
+      ...(r.unresolved && r.pendingVersion !== undefined
+        ? { pendingVersion: r.pendingVersion }
+        : {}),
+    },
+  );
   return { action: 'failed', rotationId: r.id };
 }

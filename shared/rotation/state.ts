@@ -33,6 +33,11 @@ export const RotationRecordSchema = z.object({
   baseUsername: z.string(),
   /** Highest version number when the rotation was claimed: anything newer is ours (orphans). */
   latestAtClaim: z.number().int(),
+  /**
+   * Digests (provenance.ts) of the passwords this rotation generated, recorded before their
+   * version was added: only a version carrying one of them is ever adopted.
+   */
+  pendingDigests: z.array(z.string()).optional(),
   pendingVersion: z.number().int().optional(),
   pendingUsername: z.string().optional(),
   /** Set once the outcome is decided; the announce step publishes it. */
@@ -63,6 +68,18 @@ export const RotationStateSchema = z.object({
   lastStartedAt: z.number().optional(),
   /** When `current` was last promoted; the grace window of `previous` runs from here. */
   promotedAt: z.number().optional(),
+  /**
+   * The version number under which `current`'s credential was promoted (`origin`), for the
+   * version `current` pointed at when this was written. A failed rotation re-adds the credential
+   * under a new number; the consumers' confirmations (recorded for `origin`) still hold for it.
+   */
+  currentCredential: z.object({ current: z.number().int(), origin: z.number().int() }).optional(),
+  /**
+   * The rotation ids (one per request key) of the rotations started lately, newest first: a
+   * request whose key was served is acknowledged as a duplicate, whatever its publish time.
+   * Kept for SERVED_KEEP_MS, at most SERVED_LIMIT entries.
+   */
+  served: z.array(z.object({ id: z.string(), at: z.number() })).optional(),
   /** retireVersions holds this while it revokes `previous`: no rotation starts meanwhile. */
   retiring: z
     .object({ version: z.number().int(), leaseUntil: z.number(), holder: z.string() })
@@ -85,6 +102,22 @@ export const RotationStateSchema = z.object({
 export type RotationState = z.output<typeof RotationStateSchema>;
 
 export const INITIAL_STATE: RotationState = { v: 1, status: 'idle' };
+
+/** How long a served request key is remembered: longer than any client plausibly retries. */
+export const SERVED_KEEP_MS = 24 * 3_600_000;
+/** At most this many keys (about 50 bytes each) within the 16 KiB of annotations. */
+export const SERVED_LIMIT = 50;
+
+/** Record a started rotation's id among the served ones, forgetting the old ones. */
+export function withServed(
+  served: RotationState['served'],
+  id: string,
+  now: number,
+): NonNullable<RotationState['served']> {
+  return [{ id, at: now }, ...(served ?? []).filter((s) => s.id !== id)]
+    .filter((s) => s.at > now - SERVED_KEEP_MS)
+    .slice(0, SERVED_LIMIT);
+}
 
 export const HistoryEntrySchema = z.object({
   id: z.string(),

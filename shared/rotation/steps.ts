@@ -1,5 +1,5 @@
 import { ALIASES } from '../config/annotations';
-import { PermanentError } from '../errors';
+import { isPermanent, PermanentError } from '../errors';
 import {
   outcomeAttributes,
   ROTATION_OUTCOME_SCHEMA,
@@ -14,9 +14,10 @@ import {
 } from '../secrets/payload';
 import { formatIssues } from '../zod-issues';
 import { adminCredentialFor } from './admin';
-import type { RotationContext, StateChange } from './context';
+import { fencedDeadline, persist, type RotationContext, type StateChange } from './context';
 import { proveParity } from './parity';
 import { generatePassword } from './password';
+import { isOwnPending, passwordDigest } from './provenance';
 import { readHistory, type StepName } from './state';
 
 /**
@@ -64,31 +65,68 @@ export async function loadPending(ctx: RotationContext): Promise<DatabasePayload
 /**
  * create: decide the new credential and store it as a version BEFORE the database knows it, so a
  * crash can never lose a password the database accepts. AddSecretVersion has no etag and is not
- * idempotent: an enabled version newer than the one we saw at claim time is ours (an orphan of a
- * crash between add and persist) and is adopted instead of adding another.
+ * idempotent: a version newer than the one seen at claim time that proves it came from this
+ * rotation (provenance.ts: a password whose digest the claim recorded) is an orphan of a crash
+ * between add and persist, and is adopted instead of adding another. Any other new version (an
+ * operator's `gcloud secrets versions add`) is left alone: never pending, never current.
  */
 const create: Step = async (ctx) => {
   const { store, randomBytes, redactor } = ctx.deps;
   const secret = ctx.snapshot.name;
   if (ctx.record.pendingVersion !== undefined) return {};
 
-  const orphans = (await store.listVersions(secret))
+  const username = ctx.strategy.pendingUsername(ctx.base.username, ctx.config, ctx.engine);
+  const newer = (await store.listVersions(secret))
     .filter((v) => v.number > ctx.record.latestAtClaim && v.state === 'ENABLED')
     .sort((a, b) => a.number - b.number);
-  const [adopt, ...extra] = orphans;
-  let version: number;
-  if (adopt) {
-    version = adopt.number;
-    ctx.pending = parsePayload(await store.accessVersion(secret, version), `version ${version}`);
-    for (const v of extra) {
+  let adopted: { version: number; payload: DatabasePayload } | undefined;
+  for (const v of newer) {
+    let payload: DatabasePayload | undefined;
+    try {
+      payload = parsePayload(await store.accessVersion(secret, v.number), `version ${v.number}`);
+    } catch (err) {
+      if (!isPermanent(err)) throw err;
+    }
+    const own =
+      payload !== undefined &&
+      isOwnPending(payload, {
+        rotationId: ctx.record.id,
+        digests: ctx.record.pendingDigests ?? [],
+        username,
+        base: ctx.base,
+      });
+    if (!own) {
+      ctx.log.warning('a version added by someone else during the rotation is not adopted', {
+        event: 'rotation.foreign-version',
+        version: v.number,
+      });
+    } else if (adopted && payload) {
       // Only a second add racing the first could leave these; they never reached the database.
       await store.disableVersion(secret, v.number, v.etag);
       ctx.log.warning('disabled duplicate pending version', { version: v.number });
+    } else if (payload) {
+      adopted = { version: v.number, payload };
     }
+  }
+  let version: number;
+  if (adopted) {
+    version = adopted.version;
+    ctx.pending = adopted.payload;
     ctx.log.info('adopted pending version added before an interruption', { version });
   } else {
-    const username = ctx.strategy.pendingUsername(ctx.base.username, ctx.config, ctx.engine);
-    const password = generatePassword(ctx.config.engine, ctx.config.passwordPolicy, randomBytes);
+    let password = ctx.generatedPassword;
+    if (password === undefined) {
+      // Not generated at the claim (cannot happen through claim()): record its digest first.
+      password = generatePassword(ctx.config.engine, ctx.config.passwordPolicy, randomBytes);
+      await persist(ctx, {
+        record: {
+          pendingDigests: [
+            ...(ctx.record.pendingDigests ?? []),
+            passwordDigest(ctx.record.id, password),
+          ],
+        },
+      });
+    }
     redactor.add(password);
     ctx.pending = { ...ctx.base, username, password };
     version = await store.addVersion(secret, JSON.stringify(ctx.pending));
@@ -118,8 +156,11 @@ const set: Step = async (ctx) => {
   const probe = await ctx.engine.tryLogin(endpoint, credentialOf(pending));
   if (probe.ok) return {};
   const sessionCred = await sessionCredential(ctx, ctx.base);
-  await ctx.engine.withSession(endpoint, sessionCred, (s) =>
-    ctx.strategy.apply(s, credentialOf(ctx.base), credentialOf(pending)),
+  await ctx.engine.withSession(
+    endpoint,
+    sessionCred,
+    (s) => ctx.strategy.apply(s, credentialOf(ctx.base), credentialOf(pending)),
+    { deadline: await fencedDeadline(ctx) },
   );
   ctx.deps.failpoint?.('db-applied');
   return {};
@@ -171,6 +212,7 @@ const promote: Step = async (ctx) => {
       remove: [ALIASES.pending],
     },
     promotedAt: now,
+    currentCredential: { current: version, origin: version },
     history: {
       id: r.id,
       trigger: r.trigger,

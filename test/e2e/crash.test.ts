@@ -4,7 +4,9 @@ import { mapWithConcurrency } from '../../shared/concurrency';
 import { RotationOutcomeSchema } from '../../shared/events/rotation-outcome';
 import { pubsubCloudEvent, secretNotification } from '../fixtures/events';
 import { postCloudEvent } from '../support/cloud-event-http';
+import { canLogin } from '../support/db-fixtures';
 import { type FunctionProcess, startFunctionProcess } from '../support/function-process';
+import { holdLock } from '../support/lock-holder';
 import {
   createRotationHarness,
   type ManagedSecret,
@@ -29,6 +31,7 @@ const FAILPOINTS = [
   'step:announce',
 ] as const;
 
+const LEASE_MS = 3_000;
 const TOPIC = `rotation-events-crash-${randomBytes(3).toString('hex')}`;
 let h: RotationHarness;
 const STRATEGIES = ['single-user', 'alternating-users'] as const;
@@ -53,8 +56,9 @@ beforeAll(async () => {
     SECRET_MANAGER_EMULATOR_HOST: h.env.SECRET_MANAGER_EMULATOR_HOST,
     GCP_PROJECT: PROJECT,
     ROTATION_EVENTS_TOPIC: `projects/${PROJECT}/topics/${TOPIC}`,
-    // A killed worker's lease expires quickly, so the redelivery can take over.
-    ROTATOR_LEASE_SECONDS: '1',
+    // A killed worker's lease expires quickly, so the redelivery can take over; long enough for
+    // the fenced database sessions (a fifth of it is the margin) to fit on a loaded machine.
+    ROTATOR_LEASE_SECONDS: String(LEASE_MS / 1000),
     ROTATOR_TEST_RETRY_MS: '50',
     LOG_LEVEL: 'INFO',
   };
@@ -138,4 +142,50 @@ describe.each(STRATEGIES)('%s on PostgreSQL', (strategy) => {
       expect((await h.store.listVersions(secret.name)).length).toBe(2);
     },
   );
+});
+
+describe('a worker stalled past its lease (a lock held by another session)', () => {
+  /** What the database answers to the original login and every enabled version, in order. */
+  async function answers(secret: ManagedSecret): Promise<boolean[]> {
+    const { fixture } = secret;
+    const out = [
+      await canLogin(
+        'postgres',
+        secret.server,
+        fixture.database,
+        fixture.username,
+        fixture.password,
+      ),
+    ];
+    for (const v of await h.store.listVersions(secret.name)) {
+      if (v.state === 'ENABLED') out.push(await h.versionLogsIn(secret, v.number));
+    }
+    return out;
+  }
+
+  it('gives its ALTER ROLE up before the lease ends, never applies it later; the redelivery completes', async () => {
+    const secret = await h.createManagedSecret({ engine: 'postgres', strategy: 'single-user' });
+    const event = pubsubCloudEvent(secretNotification('SECRET_ROTATE', secret.name));
+    const release = await holdLock('postgres', secret.server, secret.fixture.username);
+    const started = Date.now();
+    // The worker reaches set and waits for the lock; the server abandons the statement in time.
+    const first = await postCloudEvent(healthy.url, event);
+    expect(first.status).not.toBe(204);
+    await new Promise((r) => setTimeout(r, Math.max(0, started + LEASE_MS + 300 - Date.now())));
+    const atLeaseEnd = await answers(secret);
+    await release();
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await answers(secret)).toEqual(atLeaseEnd);
+
+    let status = 0;
+    for (let attempt = 0; attempt < 40 && status !== 204; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 250));
+      status = (await postCloudEvent(healthy.url, event)).status;
+    }
+    expect(status).toBe(204);
+    const s = await h.snapshot(secret);
+    expect(s.secret.aliases).toEqual({ current: 2, previous: 1 });
+    await expect(h.versionLogsIn(secret, 2)).resolves.toBe(true);
+    expect(s.history).toHaveLength(1);
+  }, 60_000);
 });

@@ -86,6 +86,8 @@ describe('a failing test step', () => {
         [1, 'ENABLED'],
       ]);
       expect(s.state.status).toBe('failed');
+      // Confirmations follow the credential: the copy (3) holds what version 1 held.
+      expect(s.state.currentCredential).toEqual({ current: 3, origin: 1 });
       expect(s.history[0]).toMatchObject({ outcome: 'failed', fromVersion: 1 });
       await expect(h.versionLogsIn(secret, 3)).resolves.toBe(true);
       await expect(h.versionLogsIn(secret, 1)).resolves.toBe(true);
@@ -335,7 +337,12 @@ describe('a database that goes away', () => {
       rotation: { unresolved: true, pendingVersion: 2 },
     });
     expect(failed.secret.aliases.pending).toBe(2);
-    expect(h.sink.entries().some((e) => e.event === 'rotation.unresolved')).toBe(true);
+    // One story: one ERROR for the outcome, naming the cause once.
+    const errors = h.sink
+      .entries()
+      .filter((e) => JSON.stringify(e).includes(secret.name) && e.severity === 'ERROR');
+    expect(errors.map((e) => e.event)).toEqual(['rotation.unresolved']);
+    expect(String(errors[0]?.error).match(/connect failed/g)).toHaveLength(1);
     // Redeliveries of the same request are stale now: nothing retries forever.
     await expect(handleRotationRequest(request, h.deps)).resolves.toEqual({ action: 'stale' });
 

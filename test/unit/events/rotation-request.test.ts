@@ -4,7 +4,9 @@ import { onDemandRequest, pubsubCloudEvent, secretNotification } from '../../fix
 
 const SECRET = 'projects/test-project/secrets/orders-db';
 
-const classify = (event: unknown) => classifyMessage(decodePubSubEvent(event), 1_000);
+// The worker's clock at delivery: after every timestamp used below.
+const NOW = Date.parse('2026-11-28T00:00:00Z');
+const classify = (event: unknown) => classifyMessage(decodePubSubEvent(event), NOW);
 
 describe('decodePubSubEvent + classifyMessage', () => {
   it('turns SECRET_ROTATE into a scheduled request keyed by Secret Manager timestamp', () => {
@@ -24,6 +26,25 @@ describe('decodePubSubEvent + classifyMessage', () => {
         requestedBy: 'rotation-schedule',
       },
     });
+  });
+
+  it('never trusts a request time later than the delivery (a forged or skewed timestamp)', () => {
+    const future = secretNotification('SECRET_ROTATE', SECRET, {
+      timestamp: '2027-01-01T00:00:00Z',
+    });
+    const published = classify(
+      pubsubCloudEvent({ ...future, publishTime: '2026-11-27T12:00:00Z' }),
+    );
+    expect(published.kind === 'rotate' && published.request.requestedAt).toBe(
+      Date.parse('2026-11-27T12:00:00Z'),
+    );
+    // The publish time itself is never later than the worker's clock.
+    const skewed = classify(pubsubCloudEvent({ ...future, publishTime: '2026-12-01T00:00:00Z' }));
+    expect(skewed.kind === 'rotate' && skewed.request.requestedAt).toBe(NOW);
+    // The key is still Secret Manager's timestamp: its publish retries stay one request.
+    expect(published.kind === 'rotate' && published.request.requestKey).toBe(
+      'schedule:2027-01-01T00:00:00Z',
+    );
   });
 
   it('gives duplicates of a Secret Manager publish retry (new message id) the same key', () => {

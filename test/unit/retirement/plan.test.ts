@@ -102,6 +102,43 @@ describe('planRetirement', () => {
     expect(p.waiting).toMatch(/job:1/);
   });
 
+  it('follows the credential: a failed rotation re-added current as a new version, confirmations hold', () => {
+    const refresh = {
+      rotationId: 'r',
+      version: 3,
+      updatedAt: T0,
+      targets: [{ id: 'job:1', kind: 'job', status: 'done' }],
+    };
+    // Version 5 is the failure path's copy of 3 (4 was the failed pending version).
+    const copied = snapshot({
+      refresh,
+      aliases: { current: 5, previous: 2 },
+      state: { currentCredential: { current: 5, origin: 3 } },
+    });
+    const p = planRetirement(
+      copied,
+      [v(5), v(4, 'DISABLED'), v(3), v(2)],
+      config,
+      ['job:1'],
+      T0 + 2 * HOUR,
+    );
+    expect(p.actions).toContainEqual({
+      kind: 'retire-previous',
+      version: 2,
+      unconfirmed: [],
+      forced: false,
+    });
+    // An alias moved by hand since: the record no longer vouches for it.
+    const moved = snapshot({
+      refresh,
+      aliases: { current: 6, previous: 2 },
+      state: { currentCredential: { current: 5, origin: 3 } },
+    });
+    expect(
+      planRetirement(moved, [v(6), v(5), v(3), v(2)], config, ['job:1'], T0 + 2 * HOUR).waiting,
+    ).toMatch(/job:1/);
+  });
+
   it('never touches a secret whose rotation is in flight, or that another tick is retiring', () => {
     expect(
       planRetirement(
