@@ -81,12 +81,15 @@ export async function adminCredential(
 }
 
 /** adminCredential for the rotation in `ctx`: its secret, its base login and the pair's other. */
-export function adminCredentialFor(ctx: RotationContext): Promise<Credential> {
-  return adminCredential(ctx.deps.store, ctx.config.adminSecret, ctx.base, {
-    secret: ctx.snapshot.name,
-    engine: ctx.config.engine,
-    logins: rotationLogins(ctx.config, ctx.base.username, ctx.engine),
-  });
+export async function adminCredentialFor(ctx: RotationContext): Promise<Credential> {
+  if (!ctx.adminCredential) {
+    ctx.adminCredential = await adminCredential(ctx.deps.store, ctx.config.adminSecret, ctx.base, {
+      secret: ctx.snapshot.name,
+      engine: ctx.config.engine,
+      logins: rotationLogins(ctx.config, ctx.base.username, ctx.engine),
+    });
+  }
+  return ctx.adminCredential;
 }
 
 /** The store, answering GetSecret of that one secret from the snapshot already read. */

@@ -2,7 +2,7 @@ import type { Clock } from '../clock';
 import { STATE_KEYS } from '../config/annotations';
 import type { RotationConfig } from '../config/rotation-config';
 import type { Deadline } from '../engines/deadline';
-import type { DatabaseEngine, EngineName } from '../engines/engine';
+import type { Credential, DatabaseEngine, EngineName } from '../engines/engine';
 import { ConflictError } from '../errors';
 import type { RotationRequest } from '../events/rotation-request';
 import type { Logger } from '../logging/logger';
@@ -81,6 +81,11 @@ export interface RotationContext {
   pending?: DatabasePayload;
   /** The password generated at the claim (its digest is in the record), until create adds it. */
   generatedPassword?: string;
+  /**
+   * The admin credential, read and checked against the admin secret's `rotator.serves` once per
+   * delivery (the claim's pre-flight, or the first step that needs it).
+   */
+  adminCredential?: Credential;
 }
 
 export interface AliasChange {

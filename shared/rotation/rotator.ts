@@ -7,6 +7,7 @@ import {
   RotationConfigSchema,
   withGraceFloor,
 } from '../config/rotation-config';
+import type { Credential } from '../engines/engine';
 import {
   ConflictError,
   describeError,
@@ -20,6 +21,7 @@ import { previousHold } from '../retirement/plan';
 import { consumerIdsOf } from '../retirement/retire-secret';
 import { deferScheduledRotation } from '../schedule/defer';
 import { scheduleGate } from '../schedule/gate';
+import type { DatabasePayload } from '../secrets/payload';
 import type { SecretSnapshot } from '../secrets/secret-store';
 import { assertInScope } from '../trust/scope';
 import { adminCredential, rotationLogins } from './admin';
@@ -233,6 +235,10 @@ async function claim(
   let record: RotationRecord;
   let lastStartedAt = state.lastStartedAt;
   let served = state.served;
+  // Read once per delivery and handed to the steps (set, parity, rollback): Secret Manager calls
+  // are quota. The binding was checked for exactly the logins this rotation changes.
+  let admin: Credential | undefined;
+  let base: DatabasePayload | undefined;
 
   if (decision.action === 'start' || decision.action === 'resume-unresolved') {
     const versions = await deps.store.listVersions(snapshot.name);
@@ -244,7 +250,7 @@ async function claim(
     if (baseVersion === undefined) {
       throw new PermanentError(`secret ${snapshot.name} has no enabled version to rotate from`);
     }
-    const base = parsePayload(
+    base = parsePayload(
       await deps.store.accessVersion(snapshot.name, baseVersion),
       `version ${baseVersion}`,
     );
@@ -252,7 +258,7 @@ async function claim(
     // and every login the rotation changes, and name the same server, so a misconfiguration or
     // an untrusted request costs one log line instead of a half-done rotation.
     if (config.adminSecret !== 'self') {
-      await adminCredential(deps.store, config.adminSecret, base, {
+      admin = await adminCredential(deps.store, config.adminSecret, base, {
         secret: snapshot.name,
         engine: config.engine,
         logins: rotationLogins(config, base.username, deps.engineFor(config.engine)),
@@ -328,7 +334,8 @@ async function claim(
   const claimed = await updateOrConfirm(deps.store, snapshot, {
     annotations: withState(snapshot.annotations, next),
   });
-  const base = parsePayload(
+  // A new rotation read its base version for the pre-flight; a resumed one reads it now.
+  base ??= parsePayload(
     await deps.store.accessVersion(snapshot.name, record.baseVersion),
     `version ${record.baseVersion}`,
   );
@@ -356,6 +363,7 @@ async function claim(
     record,
     base,
     ...(generatedPassword === undefined ? {} : { generatedPassword }),
+    ...(admin === undefined ? {} : { adminCredential: admin }),
   };
 }
 

@@ -16,10 +16,13 @@ export interface Budget {
 }
 
 export const CALL_BUDGET = {
-  /** One successful rotation, PostgreSQL single-user. */
-  rotationSingleUser: { read: 5, write: 7, access: 4 },
-  /** One successful rotation, PostgreSQL alternating-users. */
-  rotationAlternatingUsers: { read: 5, write: 7, access: 4 },
+  /**
+   * One successful rotation, PostgreSQL single-user. Was read 5, write 7, access 4; the admin
+   * credential and the base payload are now read once per delivery.
+   */
+  rotationSingleUser: { read: 4, write: 7, access: 2 },
+  /** One successful rotation, PostgreSQL alternating-users (parity check included). */
+  rotationAlternatingUsers: { read: 4, write: 7, access: 2 },
   /** refreshConsumers for one successful rotation with one target (a secret-scope copy). */
   refreshOneTarget: { read: 3, write: 1, access: 2 },
   /** A retire tick that retires one secret's previous version (its ListSecrets included). */

@@ -59,7 +59,7 @@ it('a delivery that finds a rotation in progress logs one INFO line and asks for
     expect.objectContaining({
       severity: 'INFO',
       event: 'event.retry-later',
-      message: expect.stringContaining('a rotation of this secret is in progress'),
+      message: expect.stringContaining('holds the secret until'),
     }),
   ]);
   // The rotation itself completes, and the redelivery then finds nothing to do.

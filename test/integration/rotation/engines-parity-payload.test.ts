@@ -151,9 +151,18 @@ async function readsTable(
   }
 }
 
+// A second rotation waits while `previous` is in its grace window (invariant 4): these tests
+// rotate again once a 1 s grace has passed (grace-window.test.ts covers the wait itself).
+const SHORT_GRACE = { annotations: { [CONFIG_KEYS.gracePeriod]: '1s' } };
+const afterGrace = () => new Promise((r) => setTimeout(r, 1100));
+
 describe.each(['postgres', 'mariadb'] as const)('alternating-users parity on %s', (engine) => {
   it('a grant added to the live login between two rotations reaches the other login', async () => {
-    const secret = await h.createManagedSecret({ engine, strategy: 'alternating-users' });
+    const secret = await h.createManagedSecret({
+      engine,
+      strategy: 'alternating-users',
+      ...SHORT_GRACE,
+    });
     await expect(handleRotationRequest(requestFor(secret), h.deps)).resolves.toMatchObject({
       action: 'completed',
       version: 2,
@@ -167,12 +176,14 @@ describe.each(['postgres', 'mariadb'] as const)('alternating-users parity on %s'
     );
     await expect(readsTable(h, secret, 2, table)).resolves.toBe(true);
     // The next rotation makes the first login current again: it must read the new table too.
+    await afterGrace();
     await expect(handleRotationRequest(requestFor(secret), h.deps)).resolves.toMatchObject({
       action: 'completed',
       version: 3,
     });
     await expect(readsTable(h, secret, 3, table)).resolves.toBe(true);
     // And once more, the other way round.
+    await afterGrace();
     await expect(handleRotationRequest(requestFor(secret), h.deps)).resolves.toMatchObject({
       action: 'completed',
       version: 4,
@@ -182,7 +193,11 @@ describe.each(['postgres', 'mariadb'] as const)('alternating-users parity on %s'
 
   it('a grant the other login lacks fails the rotation before promote: rollback, one ERROR naming it, current works', async () => {
     const harness = engine === 'postgres' ? h : noSync;
-    const secret = await harness.createManagedSecret({ engine, strategy: 'alternating-users' });
+    const secret = await harness.createManagedSecret({
+      engine,
+      strategy: 'alternating-users',
+      ...SHORT_GRACE,
+    });
     await handleRotationRequest(requestFor(secret), harness.deps);
     const live = await payloadOf(harness, secret, 2);
     // PostgreSQL: a direct grant to the clone (which the first login does not inherit);
@@ -194,6 +209,7 @@ describe.each(['postgres', 'mariadb'] as const)('alternating-users parity on %s'
       engine === 'postgres' ? 'SELECT' : 'INSERT',
     );
     const before = harness.sink.lines.length;
+    await afterGrace();
     const result = await handleRotationRequest(requestFor(secret), harness.deps);
     expect(result).toMatchObject({ action: 'failed' });
     const s = await harness.snapshot(secret);

@@ -13,6 +13,7 @@ import {
   type ManagedSecret,
   PROJECT,
   type RotationHarness,
+  servedLogins,
 } from '../../support/rotation-harness';
 
 /**
@@ -64,6 +65,7 @@ async function secretOnOwnServer(): Promise<ManagedSecret> {
     },
   });
   await h.addVersion(name, loginPayload(fixture));
+  await h.serve(adminSecret, name, servedLogins('alternating-users', fixture.username));
   return { name, fixture, server };
 }
 

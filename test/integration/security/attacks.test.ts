@@ -328,7 +328,7 @@ describe('a rotation request can only change the logins its owner allowed', () =
 });
 
 describe('the binding costs no Secret Manager call', () => {
-  it('reads the admin secret once per use (GetSecret + access), as before the binding', async () => {
+  it('reads the admin secret once per delivery (GetSecret + access), the binding included', async () => {
     // Prepare: count the store calls on the admin secret during one successful rotation.
     const secret = await h.createManagedSecret({ engine: 'postgres', strategy: 'single-user' });
     const calls: string[] = [];
@@ -347,10 +347,10 @@ describe('the binding costs no Secret Manager call', () => {
     const errors = await errorsDuring(() =>
       makeRotateSecret(() => ({ ...h.deps, store: counting }))(request(secret.name)),
     );
-    // Assess: two uses (the pre-flight before the claim, the set step), one GetSecret and one
-    // access each: the binding is read from the GetSecret that resolves the `current` alias.
+    // Assess: one read per delivery (the pre-flight before the claim; set reuses it), one
+    // GetSecret and one access: the binding is read from the GetSecret that resolves `current`.
     expect(errors).toEqual([]);
-    expect(calls.sort()).toEqual(['access', 'access', 'get', 'get']);
+    expect(calls.sort()).toEqual(['access', 'get']);
     await expect(h.versionLogsIn(secret, 2)).resolves.toBe(true);
   });
 });
