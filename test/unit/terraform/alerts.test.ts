@@ -29,8 +29,9 @@ function eventsLoggedAtError(): string[] {
     for (const m of text.matchAll(/\.error\(/g)) {
       // The call's arguments: up to the closing `});` of the fields object.
       const call = text.slice(m.index, text.indexOf('});', m.index));
-      const event = /\bevent: '([a-z.-]+)'/.exec(call)?.[1];
-      if (event) found.add(event);
+      // `event: 'x'`, or a choice between names (`event: cond ? 'x' : 'y'`): every name counts.
+      const value = /\bevent: ([^,\n]+)/.exec(call)?.[1] ?? '';
+      for (const name of value.matchAll(/'([a-z.-]+)'/g)) found.add(name[1] as string);
     }
   }
   return [...found].sort();
