@@ -8,6 +8,8 @@
  *   One WARNING line, then Pub/Sub redelivers; attempts are bounded by the rotation state and the
  *   dead-letter policy, not by hope.
  *   - RetryLaterError: an expected wait (another worker holds the secret). INFO, redelivered.
+ *   - ReportedTransientError: already logged by the code that threw it (the rotator's WARNING
+ *     `rotation.retry`). No second line, redelivered: one failed attempt, one log line.
  * - SettingsError (shared/runtime/settings.ts): the deployment is misconfigured, whatever the
  *   event. One ERROR line per event, redelivered, so a fixed deploy processes what arrived.
  * Anything else reaching the boundary (a plain Error, a RotatorError of no subclass) is a bug or
@@ -56,6 +58,19 @@ export class RetryLaterError extends TransientError {
   constructor(message: string, options?: RotatorErrorOptions) {
     super(message, options);
     this.name = 'RetryLaterError';
+  }
+}
+
+/**
+ * A transient failure whose story is already told: the thrower logged one line naming the cause
+ * (the rotator's WARNING `rotation.retry`: step, attempt, error). The boundary redelivers it and
+ * logs nothing more, so one failed attempt is one log line with the cause once. The original error
+ * stays the `cause`; the message is the thrower's description of it.
+ */
+export class ReportedTransientError extends TransientError {
+  constructor(message: string, options?: RotatorErrorOptions) {
+    super(message, options);
+    this.name = 'ReportedTransientError';
   }
 }
 

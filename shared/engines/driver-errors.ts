@@ -39,7 +39,8 @@ export interface FailureOptions {
 
 /**
  * Wrap a driver error: message `<engine>: <action> failed (<code>)`, plus the server's own message
- * when the statement carried no secret. The cause is a fresh Error holding the codes only.
+ * when the statement carried no secret; the code is left out of the parentheses when that message
+ * already names it (Node's "connect ECONNREFUSED 127.0.0.1:5432"), so the cause reads once. The cause is a fresh Error holding the codes only.
  */
 export function driverFailure(
   engine: string,
@@ -55,7 +56,8 @@ export function driverFailure(
     code,
     ...(facts.errno === undefined ? {} : { errno: facts.errno }),
   });
-  const message = `${engine}: ${action} failed (${code})${detail}`;
+  const tag = detail.includes(code) ? '' : ` (${code})`;
+  const message = `${engine}: ${action} failed${tag}${detail}`;
   const context = {
     engine,
     action,

@@ -13,6 +13,7 @@ import {
   describeError,
   isPermanent,
   PermanentError,
+  ReportedTransientError,
   RetryLaterError,
   TransientError,
 } from '../errors';
@@ -438,7 +439,8 @@ async function drive(ctx: RotationContext, decision: Decision): Promise<Rotation
     await persist(ctx, { record: { error: error.message }, releaseLease: true }).catch(
       () => undefined,
     );
-    throw err instanceof TransientError ? err : new TransientError(error.message, { cause: err });
+    // The line above is this attempt's story: the boundary redelivers without a second one.
+    throw new ReportedTransientError(error.message, { cause: err });
   }
 
   const r = ctx.record;

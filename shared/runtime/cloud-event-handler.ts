@@ -1,4 +1,10 @@
-import { describeError, PermanentError, RetryLaterError, TransientError } from '../errors';
+import {
+  describeError,
+  PermanentError,
+  ReportedTransientError,
+  RetryLaterError,
+  TransientError,
+} from '../errors';
 import { InvalidEventError } from '../events/pubsub-cloud-event';
 import { createLogger, type Logger } from '../logging/logger';
 import { SettingsError } from './settings';
@@ -12,6 +18,7 @@ import { SettingsError } from './settings';
  * | PermanentError                 | ERROR `event.rejected`          | ack                  |
  * | SettingsError                  | ERROR `function.misconfigured`  | redeliver            |
  * | RetryLaterError                | INFO `event.retry-later`        | redeliver            |
+ * | ReportedTransientError         | none (the thrower logged it)    | redeliver            |
  * | TransientError                 | WARNING `event.retry`           | redeliver            |
  * | anything else                  | ERROR `event.unexpected`        | redeliver            |
  *
@@ -50,7 +57,7 @@ export function withErrorBoundary(
   };
 }
 
-/** Log one line for `err` and either return (ack) or throw (redeliver); see withErrorBoundary. */
+/** Log at most one line for `err` (none if it was already reported) and either return (ack) or throw (redeliver); see withErrorBoundary. */
 function settle(err: unknown, log: Logger, eventId: string | undefined): void {
   const error = describeError(err);
   if (err instanceof InvalidEventError) {
@@ -68,6 +75,9 @@ function settle(err: unknown, log: Logger, eventId: string | undefined): void {
       settings: err.settings,
       error,
     });
+  } else if (err instanceof ReportedTransientError) {
+    // Already told once by the thrower (WARNING `rotation.retry`, the cause included): a second
+    // line would repeat the cause for the same failed attempt.
   } else if (err instanceof RetryLaterError) {
     log.info(`not now, Pub/Sub will redeliver: ${error.message}`, {
       event: 'event.retry-later',

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { PubSub, type Subscription } from '@google-cloud/pubsub';
+import { Client } from 'pg';
 import { mapWithConcurrency } from '../../shared/concurrency';
 import { RotationOutcomeSchema } from '../../shared/events/rotation-outcome';
-import { pubsubCloudEvent, secretNotification } from '../fixtures/events';
+import { handleRotationRequest } from '../../shared/rotation/rotator';
+import { onDemandRequest, pubsubCloudEvent, secretNotification } from '../fixtures/events';
 import { postCloudEvent } from '../support/cloud-event-http';
 import { canLogin } from '../support/db-fixtures';
 import { type FunctionProcess, startFunctionProcess } from '../support/function-process';
@@ -18,6 +20,7 @@ import {
  * Invariant 1 and resumability, with real kills: a functions-framework process that SIGKILLs
  * itself at each point where a rotation is half done, then Pub/Sub's redelivery (the same
  * CloudEvent, posted again) to a healthy process. Nothing is lost, the rotation completes once.
+ * An emergency rotation killed after its promote still revokes the leaked credential on redelivery.
  */
 const FAILPOINTS = [
   'claimed',
@@ -41,6 +44,8 @@ const doomed = new Map<string, FunctionProcess>();
 let pubsub: PubSub;
 let subscription: Subscription;
 const outcomes: { rotationId: string; secret: string }[] = [];
+/** The functions' environment, for processes a test starts itself. */
+let env: Record<string, string>;
 
 beforeAll(async () => {
   h = await createRotationHarness();
@@ -52,7 +57,7 @@ beforeAll(async () => {
     outcomes.push(RotationOutcomeSchema.parse(JSON.parse(m.data.toString())));
     m.ack();
   });
-  const env = {
+  env = {
     SECRET_MANAGER_EMULATOR_HOST: h.env.SECRET_MANAGER_EMULATOR_HOST,
     GCP_PROJECT: PROJECT,
     ROTATION_EVENTS_TOPIC: `projects/${PROJECT}/topics/${TOPIC}`,
@@ -187,5 +192,88 @@ describe('a worker stalled past its lease (a lock held by another session)', () 
     expect(s.secret.aliases).toEqual({ current: 2, previous: 1 });
     await expect(h.versionLogsIn(secret, 2)).resolves.toBe(true);
     expect(s.history).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('an emergency rotation killed between its promote and its revoke', () => {
+  it('the redelivery leaves the leaked credential dead and its sessions ended', async () => {
+    // Prepare: rotated once; the leaked credential is current (version 2), a session of it open.
+    const secret = await h.createManagedSecret({
+      engine: 'postgres',
+      strategy: 'alternating-users',
+    });
+    await handleRotationRequest(
+      {
+        secret: secret.name,
+        trigger: 'on-demand',
+        requestKey: `on-demand:crash-${randomBytes(4).toString('hex')}`,
+        requestedAt: Date.now(),
+      },
+      h.deps,
+    );
+    const [leaked] = h.addedCredentials(secret);
+    if (!leaked) throw new Error('no credential added');
+    const attacker = new Client({
+      host: secret.server.host,
+      port: secret.server.port,
+      user: leaked.username,
+      password: leaked.password,
+      database: secret.fixture.database,
+    });
+    attacker.on('error', () => undefined);
+    await attacker.connect();
+    // A worker that dies after promote (at the announce step), before the emergency revoke.
+    const victim = await startFunctionProcess({
+      source: 'test/support/failpoint-entry.ts',
+      target: 'rotateSecret',
+      env: { ...env, GSM_FAILPOINT: 'step:announce' },
+    });
+    doomed.set('emergency:step:announce', victim);
+    const event = pubsubCloudEvent(
+      onDemandRequest(secret.name, {
+        emergency: true,
+        reason: 'leaked in a CI log',
+        requestId: `leak-${randomBytes(4).toString('hex')}`,
+      }),
+    );
+
+    // Act 1: the delivery dies with the process, the new credential promoted.
+    await expect(postCloudEvent(victim.url, event)).rejects.toThrow();
+    expect((await victim.exited).signal).toBe('SIGKILL');
+    expect((await h.snapshot(secret)).secret.aliases.current).toBe(3);
+    // ...and not yet revoked: the leaked login still works until the redelivery.
+    await expect(
+      canLogin(
+        'postgres',
+        secret.server,
+        secret.fixture.database,
+        leaked.username,
+        leaked.password,
+      ),
+    ).resolves.toBe(true);
+
+    // Act 2: Pub/Sub redelivers until a worker acknowledges.
+    let status = 0;
+    for (let attempt = 0; attempt < 40 && status !== 204; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 250));
+      status = (await postCloudEvent(healthy.url, event)).status;
+    }
+
+    // Assess: the leaked login is dead and its session ended; version 3 is the credential.
+    expect(status).toBe(204);
+    await expect(
+      canLogin(
+        'postgres',
+        secret.server,
+        secret.fixture.database,
+        leaked.username,
+        leaked.password,
+      ),
+    ).resolves.toBe(false);
+    await expect(attacker.query('SELECT 1')).rejects.toThrow();
+    await attacker.end().catch(() => undefined);
+    const s = await h.snapshot(secret);
+    expect(s.secret.aliases).toEqual({ current: 3 });
+    await expect(h.versionLogsIn(secret, 3)).resolves.toBe(true);
   }, 60_000);
 });

@@ -6,6 +6,7 @@ import { RotationOutcomeSchema } from '../../../shared/events/rotation-outcome';
 import type { RotationRequest } from '../../../shared/events/rotation-request';
 import type { RotatorDeps } from '../../../shared/rotation/context';
 import { handleRotationRequest, type RotationResult } from '../../../shared/rotation/rotator';
+import { withErrorBoundary } from '../../../shared/runtime/cloud-event-handler';
 import { adminPayload, canLogin, createLogin, loginPayload } from '../../support/db-fixtures';
 import { faultAtCall } from '../../support/fault-store';
 import { type PostgresServer, startPostgres } from '../../support/postgres-server';
@@ -302,6 +303,43 @@ describe('a database that goes away', () => {
     expect(result).toMatchObject({ action: 'completed', version: 2 });
     await expect(h.versionLogsIn(secret, 2)).resolves.toBe(true);
     expect((await h.snapshot(secret)).history[0]).toMatchObject({ attempts: 2 });
+  });
+
+  it('one failed attempt is one log line, the cause named once (through the function boundary)', async () => {
+    // Prepare: the database goes away before the rotation's first session.
+    const secret = await secretOnOwnServer('alternating-users');
+    const kill = killBefore('withSession', 1);
+    const deps = { ...h.deps, engineFor: (n: EngineName) => kill(h.deps.engineFor(n)) };
+    const request = requestFor(secret);
+    const rotateSecret = withErrorBoundary(
+      'rotateSecret',
+      () => deps.logger,
+      async () => {
+        await handleRotationRequest(request, deps);
+      },
+    );
+    const from = h.sink.entries().length;
+    // Act: one delivery, as functions-framework makes it.
+    const thrown = await rotateSecret({ id: 'outage-1' }).then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    // Assess: redelivery requested with one short line for functions-framework's stderr...
+    expect(thrown?.message).toMatch(/^redelivery requested: /);
+    expect(thrown?.stack).toBe(thrown?.message);
+    // ...and exactly one WARNING-or-worse line: the rotator's, naming the cause once.
+    const loud = h.sink
+      .entries()
+      .slice(from)
+      .filter((e) => e.severity !== 'DEBUG' && e.severity !== 'INFO');
+    expect(loud).toEqual([
+      expect.objectContaining({ severity: 'WARNING', event: 'rotation.retry', step: 'set' }),
+    ]);
+    expect(JSON.stringify(loud[0]).match(/ECONNREFUSED/g)).toHaveLength(1);
+    // Once the database is back, the redelivery completes.
+    await server.start();
+    await expect(rotateSecret({ id: 'outage-1' })).resolves.toBeUndefined();
+    await expect(h.versionLogsIn(secret, 2)).resolves.toBe(true);
   });
 
   it('after set, single-user (only the new password works): resumes at test, nothing lost', async () => {

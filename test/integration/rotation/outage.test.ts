@@ -1,12 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { makeRetireVersions } from '../../../functions/retire-versions';
 import { makeRotateSecret } from '../../../functions/rotate-secret';
 import { CONFIG_KEYS } from '../../../shared/config/annotations';
 import type { EngineName } from '../../../shared/engines/engine';
 import { ConditionMemory } from '../../../shared/retirement/condition-memory';
 import { retireSecret } from '../../../shared/retirement/retire-secret';
 import type { RotatorDeps } from '../../../shared/rotation/context';
+import { handleRotationRequest } from '../../../shared/rotation/rotator';
+import { parseSettings } from '../../../shared/runtime/settings';
 import { pubsubCloudEvent, secretNotification } from '../../fixtures/events';
-import { adminPayload, createLogin, loginPayload } from '../../support/db-fixtures';
+import { adminPayload, canLogin, createLogin, loginPayload } from '../../support/db-fixtures';
 import { type PostgresServer, startPostgres } from '../../support/postgres-server';
 import {
   createRotationHarness,
@@ -20,7 +23,8 @@ import {
  * A database blip must not page anyone or lose events: with the database stopped, a scheduled
  * rotation is handed back to Pub/Sub (never acknowledged as done, never dead-lettered by a
  * permanent answer), the retire ticks of the outage report no overdue ERROR, and the redelivery
- * after the database is back completes the rotation.
+ * after the database is back completes the rotation. An outage during retirement fails that one
+ * secret's retirement once, releases its `retiring` lease, and the next tick after it retires.
  */
 let h: RotationHarness;
 let server: PostgresServer;
@@ -45,7 +49,7 @@ afterAll(async () => {
   await h.stop();
 });
 
-async function secretOnOwnServer(): Promise<ManagedSecret> {
+async function secretOnOwnServer(annotations: Record<string, string> = {}): Promise<ManagedSecret> {
   const id = `o${randomBytes(4).toString('hex')}`;
   const fixture = await createLogin('postgres', server, id);
   h.passwords.add(fixture.password);
@@ -61,6 +65,7 @@ async function secretOnOwnServer(): Promise<ManagedSecret> {
         [CONFIG_KEYS.strategy]: 'alternating-users',
         [CONFIG_KEYS.adminSecret]: adminSecret,
         [CONFIG_KEYS.testQuery]: `SELECT count(*) FROM ${fixture.table}`,
+        ...annotations,
       },
     },
   });
@@ -170,4 +175,71 @@ it('an overdue condition is reported once per secret and change, not once per ti
     .filter((e) => about(e, secret) && e.event === 'rotation.overdue');
   expect(overdue).toHaveLength(1);
   expect(overdue[0]).toMatchObject({ severity: 'ERROR', reason: expect.stringMatching(/stalled/) });
+});
+
+it('a database outage during retirement: retire.failed once, the lease released, retired when back', async () => {
+  // Prepare: a completed rotation whose previous version is due (grace 1 s, no consumers).
+  await server.start().catch(() => undefined);
+  const secret = await secretOnOwnServer({ [CONFIG_KEYS.gracePeriod]: '1s' });
+  await expect(
+    handleRotationRequest(
+      {
+        secret: secret.name,
+        trigger: 'on-demand',
+        requestKey: `on-demand:outage-${randomUUID()}`,
+        requestedAt: Date.now(),
+      },
+      h.deps,
+    ),
+  ).resolves.toMatchObject({ action: 'completed', version: 2 });
+  // Version 1 holds the fixture's own login.
+  const old = secret.fixture;
+  const runtime = {
+    ...parseSettings({ GCP_PROJECT: PROJECT }),
+    locations: [],
+    minGracePeriodMs: 0,
+  };
+  const retireVersions = makeRetireVersions(() => ({
+    ...h.deps,
+    clock: { now: () => Date.now() + MIN, sleep: async () => undefined },
+    runtime,
+  }));
+  const tick = () =>
+    retireVersions(pubsubCloudEvent({ data: {} }, `projects/${PROJECT}/topics/retire-tick`));
+  const from = h.sink.entries().length;
+
+  // Act: the database goes away, then the tick that is due to revoke `previous`.
+  await server.kill();
+  await tick();
+
+  // Assess: one retire.failed for the secret, no overdue ERROR, the `retiring` lease given up (a
+  // rotation request is not refused as busy), previous still in place.
+  const during = h.sink
+    .entries()
+    .slice(from)
+    .filter((e) => about(e, secret));
+  expect(during.filter((e) => e.event === 'retire.failed')).toHaveLength(1);
+  expect(during.filter((e) => e.event === 'rotation.overdue')).toEqual([]);
+  const s1 = await h.snapshot(secret);
+  expect(s1.state.retiring).toBeUndefined();
+  expect(s1.secret.aliases).toEqual({ current: 2, previous: 1 });
+
+  // Act: the database is back; the next tick.
+  await server.start();
+  await tick();
+
+  // Assess: previous retired (its login revoked, its version disabled), current still logs in.
+  const s2 = await h.snapshot(secret);
+  expect(s2.secret.aliases).toEqual({ current: 2 });
+  expect(s2.versions.find((v) => v.number === 1)?.state).toBe('DISABLED');
+  await expect(
+    canLogin('postgres', server, secret.fixture.database, old.username, old.password),
+  ).resolves.toBe(false);
+  await expect(h.versionLogsIn(secret, 2)).resolves.toBe(true);
+  expect(
+    h.sink
+      .entries()
+      .slice(from)
+      .filter((e) => about(e, secret) && e.event === 'retire.failed'),
+  ).toHaveLength(1);
 });

@@ -2,6 +2,7 @@ import { makeRotateSecret } from '../../../functions/rotate-secret';
 import {
   ConflictError,
   PermanentError,
+  ReportedTransientError,
   RetryLaterError,
   RotatorError,
   TransientError,
@@ -59,11 +60,34 @@ describe('the error boundary decides by class', () => {
     expect(r.entries[0]).toMatchObject({ severity, event: eventName });
   });
 
+  it('ReportedTransientError (the thrower logged the attempt): redeliver, no second line, one short stderr line', async () => {
+    // Act
+    const sink = memorySink();
+    const handler = withErrorBoundary(
+      'rotateSecret',
+      () => createLogger({ sink, minSeverity: 'DEBUG' }),
+      async () => {
+        throw new ReportedTransientError('postgres: connect failed: connect ECONNREFUSED');
+      },
+    );
+    const thrown = await handler(event()).then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    // Assess
+    expect(sink.entries()).toEqual([]);
+    expect(thrown?.message).toBe(
+      'redelivery requested: postgres: connect failed: connect ECONNREFUSED',
+    );
+    expect(thrown?.stack).toBe(thrown?.message);
+  });
+
   it('every class the boundary knows is a RotatorError', () => {
     for (const e of [
       new InvalidEventError('x'),
       new SettingsError('x', []),
       new RetryLaterError('x'),
+      new ReportedTransientError('x'),
       new ConflictError('x'),
     ]) {
       expect(e).toBeInstanceOf(RotatorError);
