@@ -24,6 +24,9 @@ export function makeRetireVersions(
 ): (event: unknown) => Promise<void> {
   // Lives as long as the function instance: see ConditionMemory for why not on the Secret.
   const overdueMemory = new ConditionMemory();
+  // The same for a retirement that keeps failing (a database down for hours): ERROR once per
+  // secret and cause, DEBUG on the ticks after, reported again when the cause changes.
+  const failureMemory = new ConditionMemory();
   return withErrorBoundary(
     'retireVersions',
     () => getDeps().logger,
@@ -64,13 +67,16 @@ export function makeRetireVersions(
               : { minGracePeriodMs: deps.runtime.minGracePeriodMs }),
           });
           actions += plan.actions.length;
+          failureMemory.changed(snapshot.name, undefined);
         } catch (err) {
           failures++;
-          log.error('retirement failed for a secret; the next tick retries', {
-            event: 'retire.failed',
-            secret: snapshot.name,
-            error: describeError(err),
-          });
+          const error = describeError(err);
+          const fields = { event: 'retire.failed', secret: snapshot.name, error };
+          if (failureMemory.changed(snapshot.name, `${error.name}: ${error.message}`)) {
+            log.error('retirement failed for a secret; the next tick retries', fields);
+          } else {
+            log.debug('retirement still failing for a secret (reported before)', fields);
+          }
         }
       });
       log.info('retire tick done', {
