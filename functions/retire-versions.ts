@@ -71,11 +71,17 @@ export function makeRetireVersions(
         } catch (err) {
           failures++;
           const error = describeError(err);
-          const fields = { event: 'retire.failed', secret: snapshot.name, error };
+          const fields = { secret: snapshot.name, error };
           if (failureMemory.changed(snapshot.name, `${error.name}: ${error.message}`)) {
-            log.error('retirement failed for a secret; the next tick retries', fields);
+            log.error('retirement failed for a secret; the next tick retries', {
+              event: 'retire.failed',
+              ...fields,
+            });
           } else {
-            log.debug('retirement still failing for a secret (reported before)', fields);
+            log.debug('retirement still failing for a secret (reported before)', {
+              event: 'retire.failed',
+              ...fields,
+            });
           }
         }
       });
