@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { postCloudEvent } from '../devtools/cloud-event-http';
+import { pubsubCloudEvent, secretNotification } from '../devtools/events';
 import { freePort } from '../emulator/pubsub/free-port';
 import { functionArgs, waitForPort } from '../local/function-process';
-import { pubsubCloudEvent, secretNotification } from '../test/fixtures/events';
-import { postCloudEvent } from '../test/support/cloud-event-http';
 import { type BenchEnvironment, PROJECT, ROTATION_EVENTS } from './environment';
 import { ratio, type Summary, since, summarize } from './stats';
 
@@ -87,7 +87,7 @@ async function modulesLoaded(afterRotationOf?: { env: Record<string, string>; ev
         // The product build holds no test helpers: take this one from its source, after the
         // load above was measured, so ts-node's hook costs nothing the probe reports.
         require('ts-node').register({ transpileOnly: true });
-        const { postCloudEvent } = require(${JSON.stringify(path.join(ROOT, 'test/support/cloud-event-http.ts'))});
+        const { postCloudEvent } = require(${JSON.stringify(path.join(ROOT, 'devtools/cloud-event-http.ts'))});
         const server = getTestServer('rotateSecret');
         await new Promise((r) => server.listen(0, '127.0.0.1', r));
         const res = await postCloudEvent('http://127.0.0.1:' + server.address().port + '/', JSON.parse(process.env.BENCH_EVENT));

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import type { PostgresServer } from '../test/support/postgres-server';
+import type { PostgresServer } from '../devtools/postgres-server';
 
 /**
  * Polls pg_stat_activity on its own admin connection (not counted) and keeps the highest number

@@ -1,6 +1,16 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { PubSub } from '@google-cloud/pubsub';
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
+import {
+  adminPayload,
+  createLogin,
+  type FixtureEngine,
+  type LoginFixture,
+  loginPayload,
+} from '../devtools/db-fixtures';
+import { onDemandRequest, pubsubCloudEvent } from '../devtools/events';
+import { type MariadbServer, startMariadb } from '../devtools/mariadb-server';
+import { type PostgresServer, startPostgres } from '../devtools/postgres-server';
 import { type PubSubHandle, startPubSub } from '../emulator/pubsub/start';
 import { type SecretManagerEmulator, startSecretManagerEmulator } from '../emulator/secret-manager';
 import { makeRotateSecret } from '../functions/rotate-secret';
@@ -16,16 +26,6 @@ import { secretStoreFromEnv } from '../shared/runtime/deps';
 import { createSecretManagerClient } from '../shared/secrets/client';
 import type { SecretStore } from '../shared/secrets/secret-store';
 import { SERVES_KEY } from '../shared/trust/serves';
-import { onDemandRequest, pubsubCloudEvent } from '../test/fixtures/events';
-import {
-  adminPayload,
-  createLogin,
-  type FixtureEngine,
-  type LoginFixture,
-  loginPayload,
-} from '../test/support/db-fixtures';
-import { type MariadbServer, startMariadb } from '../test/support/mariadb-server';
-import { type PostgresServer, startPostgres } from '../test/support/postgres-server';
 
 export const PROJECT = 'bench-project';
 export const ROTATION_EVENTS = `projects/${PROJECT}/topics/rotation-events`;

@@ -1,6 +1,6 @@
+import { pubsubCloudEvent, secretNotification } from '../devtools/events';
 import { mapWithConcurrency } from '../shared/concurrency';
 import { ALIASES } from '../shared/config/annotations';
-import { pubsubCloudEvent, secretNotification } from '../test/fixtures/events';
 import type { ConnectionMonitor } from './connection-monitor';
 import type { BenchEnvironment } from './environment';
 import { since } from './stats';

@@ -1,7 +1,7 @@
 import mysql from 'mysql2/promise';
 import { Client } from 'pg';
+import type { FixtureEngine } from '../devtools/db-fixtures';
 import type { StrategyName } from '../shared/config/rotation-config';
-import type { FixtureEngine } from '../test/support/db-fixtures';
 import type { BenchEnvironment } from './environment';
 
 export interface ZeroDowntimeRun {

@@ -3,8 +3,8 @@ import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { Client } from 'pg';
 import { z } from 'zod';
+import { startPostgres } from '../devtools/postgres-server';
 import type { EngineName } from '../shared/engines/engine';
-import { startPostgres } from '../test/support/postgres-server';
 import { LocalStackError } from './errors';
 
 /** The variable that points the local stack at the user's own database server. */

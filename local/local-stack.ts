@@ -3,6 +3,7 @@ import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
+import { type FakeWorkspace, startFakeWorkspace } from '../emulator/databricks/fake-workspace';
 import type { PubSubPreference } from '../emulator/pubsub/choose-backend';
 import { type EventarcBridge, startEventarcBridge } from '../emulator/pubsub/eventarc-bridge';
 import { freePort } from '../emulator/pubsub/free-port';
@@ -16,10 +17,6 @@ import { createLogger, type Logger, type Severity } from '../shared/logging/logg
 import { readState } from '../shared/rotation/state';
 import { createSecretManagerClient } from '../shared/secrets/client';
 import { createGcpSecretStore, type SecretSnapshot } from '../shared/secrets/secret-store';
-import {
-  type FakeWorkspace,
-  startFakeWorkspace,
-} from '../test/support/fake-databricks/fake-workspace';
 import { type LocalDatabase, startLocalDatabase } from './database';
 import { DEMO_JOB_ID, DEMO_TOKEN_SECRET_ID, type DemoSeed, seedDemo } from './demo-seed';
 import { LocalStackError } from './errors';

@@ -189,7 +189,11 @@ export function createMysqlEngine(deps: MysqlEngineDeps): DatabaseEngine {
     });
     let conn: MysqlConnectionLike;
     try {
-      conn = await withTimeout(open(config), connectMs + 1_000, `${engine}: connect`);
+      conn = await withTimeout<MysqlConnectionLike>(
+        open(config),
+        connectMs + 1_000,
+        `${engine}: connect`,
+      );
     } catch (err) {
       if (err instanceof RotatorError) throw err;
       const { errno } = driverFacts(err);

@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { PubSub, type Subscription } from '@google-cloud/pubsub';
 import { Client } from 'pg';
+import { postCloudEvent } from '../../devtools/cloud-event-http';
+import { canLogin } from '../../devtools/db-fixtures';
+import { onDemandRequest, pubsubCloudEvent, secretNotification } from '../../devtools/events';
+import { type FunctionProcess, startFunctionProcess } from '../../devtools/function-process';
+import { holdLock } from '../../devtools/lock-holder';
 import { mapWithConcurrency } from '../../shared/concurrency';
 import { RotationOutcomeSchema } from '../../shared/events/rotation-outcome';
 import { handleRotationRequest } from '../../shared/rotation/rotator';
-import { onDemandRequest, pubsubCloudEvent, secretNotification } from '../fixtures/events';
-import { postCloudEvent } from '../support/cloud-event-http';
-import { canLogin } from '../support/db-fixtures';
-import { type FunctionProcess, startFunctionProcess } from '../support/function-process';
-import { holdLock } from '../support/lock-holder';
 import {
   createRotationHarness,
   type ManagedSecret,

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { PubSub, type Subscription } from '@google-cloud/pubsub';
+import { captureStdout, close, listen, postCloudEvent } from '../../devtools/cloud-event-http';
+import { onDemandRequest, pubsubCloudEvent, secretNotification } from '../../devtools/events';
 import { CONFIG_KEYS } from '../../shared/config/annotations';
 import { type RotationOutcome, RotationOutcomeSchema } from '../../shared/events/rotation-outcome';
-import { onDemandRequest, pubsubCloudEvent, secretNotification } from '../fixtures/events';
-import { captureStdout, close, listen, postCloudEvent } from '../support/cloud-event-http';
 import { createRotationHarness, PROJECT, type RotationHarness } from '../support/rotation-harness';
 
 /**

@@ -1,5 +1,5 @@
+import { startTestDatabases } from '../../devtools/databases';
 import { startPubSub } from '../../emulator/pubsub/start';
-import { startTestDatabases } from './databases';
 
 /**
  * Once per jest run (integration and e2e): a throwaway PostgreSQL with scram-sha-256, a throwaway

@@ -1,5 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
+import { type TestServerAddress, testDatabasesFromEnv } from '../../devtools/databases';
+import {
+  adminPayload,
+  canLogin,
+  createLogin,
+  type FixtureEngine,
+  type LoginFixture,
+  loginPayload,
+} from '../../devtools/db-fixtures';
 import { startSecretManagerEmulator } from '../../emulator/secret-manager';
 import { type Clock, systemClock } from '../../shared/clock';
 import { CONFIG_KEYS, MANAGED_LABEL } from '../../shared/config/annotations';
@@ -13,15 +22,6 @@ import { secretStoreFromEnv } from '../../shared/runtime/deps';
 import { createSecretManagerClient } from '../../shared/secrets/client';
 import type { SecretStore } from '../../shared/secrets/secret-store';
 import { SERVES_KEY } from '../../shared/trust/serves';
-import { type TestServerAddress, testDatabasesFromEnv } from './databases';
-import {
-  adminPayload,
-  canLogin,
-  createLogin,
-  type FixtureEngine,
-  type LoginFixture,
-  loginPayload,
-} from './db-fixtures';
 
 export const PROJECT = 'test-project';
 

@@ -1,4 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { pubsubCloudEvent } from '../../../devtools/events';
+import { ManualClock } from '../../../devtools/manual-clock';
+import {
+  type FakeWorkspace,
+  startFakeWorkspace,
+} from '../../../emulator/databricks/fake-workspace';
 import type { CallCounts } from '../../../emulator/secret-manager';
 import { makeRefreshConsumers } from '../../../functions/refresh-consumers';
 import { makeRetireVersions } from '../../../functions/retire-versions';
@@ -10,12 +16,6 @@ import { Redactor } from '../../../shared/logging/redactor';
 import { handleRotationRequest } from '../../../shared/rotation/rotator';
 import { databricksClients } from '../../../shared/runtime/deps';
 import { parseSettings } from '../../../shared/runtime/settings';
-import { pubsubCloudEvent } from '../../fixtures/events';
-import {
-  type FakeWorkspace,
-  startFakeWorkspace,
-} from '../../support/fake-databricks/fake-workspace';
-import { ManualClock } from '../../support/fake-databricks/manual-clock';
 import {
   createRotationHarness,
   type ManagedSecret,

@@ -1,12 +1,12 @@
 import mysql from 'mysql2/promise';
 import { EXIT } from '../../../cli/exit-codes';
 import { productionCliDeps } from '../../../cli/production-deps';
-import { CONFIG_KEYS } from '../../../shared/config/annotations';
-import { adminPayload } from '../../support/db-fixtures';
+import { adminPayload } from '../../../devtools/db-fixtures';
 import {
   type FakeWorkspace,
   startFakeWorkspace,
-} from '../../support/fake-databricks/fake-workspace';
+} from '../../../emulator/databricks/fake-workspace';
+import { CONFIG_KEYS } from '../../../shared/config/annotations';
 import {
   createRotationHarness,
   type ManagedSecret,

@@ -1,3 +1,8 @@
+import { ManualClock } from '../../../devtools/manual-clock';
+import {
+  type FakeWorkspace,
+  startFakeWorkspace,
+} from '../../../emulator/databricks/fake-workspace';
 import type { RefreshDeps, RefreshInput } from '../../../shared/consumers/refresh';
 import { ConsumerTargetsSchema } from '../../../shared/consumers/targets';
 import type { RetryPolicy } from '../../../shared/databricks/retry';
@@ -5,11 +10,6 @@ import { createWorkspaceClient } from '../../../shared/databricks/workspace-clie
 import type { WorkspaceAuth } from '../../../shared/databricks/workspace-config';
 import { createLogger, memorySink } from '../../../shared/logging/logger';
 import { Redactor } from '../../../shared/logging/redactor';
-import {
-  type FakeWorkspace,
-  startFakeWorkspace,
-} from '../../support/fake-databricks/fake-workspace';
-import { ManualClock } from '../../support/fake-databricks/manual-clock';
 
 export const PAT = 'dapi0123456789abcdef0123456789abcdef';
 export const PASSWORD = 'Pw-7f3a9c1e5b2d4a6f8e0c';

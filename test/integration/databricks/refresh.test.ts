@@ -1,6 +1,6 @@
+import { jwtClaims, mintJwt } from '../../../emulator/databricks/fake-google';
 import { type RefreshDeps, refreshConsumers } from '../../../shared/consumers/refresh';
 import { createWorkspaceClient } from '../../../shared/databricks/workspace-client';
-import { jwtClaims, mintJwt } from '../../support/fake-databricks/fake-google';
 import { PASSWORD, PAT, PAYLOAD, startHarness } from './harness';
 
 type Harness = Awaited<ReturnType<typeof startHarness>>;

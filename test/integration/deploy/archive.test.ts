@@ -3,10 +3,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { postCloudEvent } from '../../../devtools/cloud-event-http';
+import { pubsubCloudEvent, secretNotification } from '../../../devtools/events';
+import { freePort } from '../../../devtools/postgres-server';
 import { ROTATION_OUTCOME_SCHEMA } from '../../../shared/events/rotation-outcome';
-import { pubsubCloudEvent, secretNotification } from '../../fixtures/events';
-import { postCloudEvent } from '../../support/cloud-event-http';
-import { freePort } from '../../support/postgres-server';
 
 /**
  * The deploy archive as Cloud Functions gets it: packed exactly as docs/deploy.md says

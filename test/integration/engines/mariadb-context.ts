@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
+import type { TestServerAddress } from '../../../devtools/databases';
+import { startMariadb } from '../../../devtools/mariadb-server';
 import type { Credential, Endpoint } from '../../../shared/engines/engine';
 import { createMysqlEngine } from '../../../shared/engines/mysql';
-import type { TestServerAddress } from '../../support/databases';
-import { startMariadb } from '../../support/mariadb-server';
 import { type EngineContractContext, newPassword, type RawSession } from './contract';
 
 /**

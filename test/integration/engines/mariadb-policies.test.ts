@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import mysql from 'mysql2/promise';
+import { type MariadbServer, startMariadb } from '../../../devtools/mariadb-server';
 import type { Credential, Endpoint } from '../../../shared/engines/engine';
 import { createMysqlEngine } from '../../../shared/engines/mysql';
 import { PermanentError } from '../../../shared/errors';
 import { generatePassword } from '../../../shared/rotation/password';
 import { STRATEGY_IMPLS } from '../../../shared/rotation/strategies';
-import { type MariadbServer, startMariadb } from '../../support/mariadb-server';
 
 /**
  * MariaDB with a password-validation plugin (simple_password_check, and its default

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Client, escapeIdentifier as id, escapeLiteral as lit } from 'pg';
+import type { TestServerAddress } from '../../../devtools/databases';
+import { startPostgres } from '../../../devtools/postgres-server';
 import type { Credential, Endpoint } from '../../../shared/engines/engine';
 import { createPostgresEngine } from '../../../shared/engines/postgres';
-import type { TestServerAddress } from '../../support/databases';
-import { startPostgres } from '../../support/postgres-server';
 import { type EngineContractContext, newPassword, type RawSession } from './contract';
 
 /**

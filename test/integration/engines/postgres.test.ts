@@ -1,4 +1,4 @@
-import { testDatabasesFromEnv } from '../../support/databases';
+import { testDatabasesFromEnv } from '../../../devtools/databases';
 import { describeEngineContract } from './contract';
 import { makePostgresContext } from './postgres-context';
 

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { Client } from 'pg';
+import { type TestServerAddress, testDatabasesFromEnv } from '../../../devtools/databases';
 import { cleanupDemo } from '../../../local/cleanup';
 import { type LocalDatabase, parseDatabaseUrl } from '../../../local/database';
 import { DEMO_LOGINS, ensureDemoObjects, ensureLogin } from '../../../local/demo-database';
 import { prepareStateDir } from '../../../local/local-stack';
-import { type TestServerAddress, testDatabasesFromEnv } from '../../support/databases';
 
 /**
  * `npm start -- --cleanup` against the user's own server (here: the run's real PostgreSQL and

@@ -1,4 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { pubsubCloudEvent } from '../../../devtools/events';
+import {
+  type FakeWorkspace,
+  startFakeWorkspace,
+} from '../../../emulator/databricks/fake-workspace';
 import { makeRefreshConsumers } from '../../../functions/refresh-consumers';
 import { systemClock } from '../../../shared/clock';
 import { CONFIG_KEYS } from '../../../shared/config/annotations';
@@ -9,11 +14,6 @@ import { planSecret } from '../../../shared/retirement/retire-secret';
 import { readRefreshRecord } from '../../../shared/rotation/refresh-record';
 import { handleRotationRequest } from '../../../shared/rotation/rotator';
 import { databricksClients } from '../../../shared/runtime/deps';
-import { pubsubCloudEvent } from '../../fixtures/events';
-import {
-  type FakeWorkspace,
-  startFakeWorkspace,
-} from '../../support/fake-databricks/fake-workspace';
 import {
   createRotationHarness,
   type ManagedSecret,

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import { Client } from 'pg';
+import { canLogin } from '../../../devtools/db-fixtures';
+import { pubsubCloudEvent } from '../../../devtools/events';
+import { ManualClock } from '../../../devtools/manual-clock';
 import { makeRetireVersions } from '../../../functions/retire-versions';
 import { CONFIG_KEYS, STATE_KEYS } from '../../../shared/config/annotations';
 import { engineFor } from '../../../shared/engines/registry';
@@ -9,9 +12,6 @@ import type { RetireDeps } from '../../../shared/retirement/retire-secret';
 import { retireSecret } from '../../../shared/retirement/retire-secret';
 import { handleRotationRequest } from '../../../shared/rotation/rotator';
 import { parseSettings } from '../../../shared/runtime/settings';
-import { pubsubCloudEvent } from '../../fixtures/events';
-import { canLogin } from '../../support/db-fixtures';
-import { ManualClock } from '../../support/fake-databricks/manual-clock';
 import {
   createRotationHarness,
   type ManagedSecret,

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { canLogin, fixturePassword, loginPayload } from '../../../devtools/db-fixtures';
 import { CONFIG_KEYS } from '../../../shared/config/annotations';
 import type { DatabaseEngine, EngineName } from '../../../shared/engines/engine';
 import { TransientError } from '../../../shared/errors';
 import type { RotationRequest } from '../../../shared/events/rotation-request';
 import type { RotatorDeps } from '../../../shared/rotation/context';
 import { handleRotationRequest } from '../../../shared/rotation/rotator';
-import { canLogin, fixturePassword, loginPayload } from '../../support/db-fixtures';
 import {
   createRotationHarness,
   type ManagedSecret,

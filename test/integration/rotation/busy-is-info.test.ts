@@ -1,6 +1,6 @@
+import { pubsubCloudEvent, secretNotification } from '../../../devtools/events';
 import { makeRotateSecret } from '../../../functions/rotate-secret';
 import type { DatabaseEngine } from '../../../shared/engines/engine';
-import { pubsubCloudEvent, secretNotification } from '../../fixtures/events';
 import { createRotationHarness, type RotationHarness } from '../../support/rotation-harness';
 
 /**

@@ -1,8 +1,8 @@
 import { Client } from 'pg';
+import { testDatabasesFromEnv } from '../../../devtools/databases';
+import { createLogin } from '../../../devtools/db-fixtures';
 import { engineFor } from '../../../shared/engines/registry';
 import { TransientError } from '../../../shared/errors';
-import { testDatabasesFromEnv } from '../../support/databases';
-import { createLogin } from '../../support/db-fixtures';
 
 /**
  * Two workers that both reach the database for one login (a takeover while the first is still in

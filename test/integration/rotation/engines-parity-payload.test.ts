@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import { Client } from 'pg';
+import type { TestServerAddress } from '../../../devtools/databases';
+import { adminPayload, canLogin, loginPayload } from '../../../devtools/db-fixtures';
 import { CONFIG_KEYS } from '../../../shared/config/annotations';
 import type { DatabaseEngine } from '../../../shared/engines/engine';
 import type { RotationRequest } from '../../../shared/events/rotation-request';
 import { handleRotationRequest } from '../../../shared/rotation/rotator';
 import { readCurrentValue } from '../../../shared/secrets/read-current';
-import type { TestServerAddress } from '../../support/databases';
-import { adminPayload, canLogin, loginPayload } from '../../support/db-fixtures';
 import {
   createRotationHarness,
   type ManagedSecret,

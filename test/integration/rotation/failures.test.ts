@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { adminPayload, canLogin, createLogin, loginPayload } from '../../../devtools/db-fixtures';
+import { type PostgresServer, startPostgres } from '../../../devtools/postgres-server';
 import { CONFIG_KEYS } from '../../../shared/config/annotations';
 import type { DatabaseEngine, EngineName } from '../../../shared/engines/engine';
 import { TransientError } from '../../../shared/errors';
@@ -7,9 +9,7 @@ import type { RotationRequest } from '../../../shared/events/rotation-request';
 import type { RotatorDeps } from '../../../shared/rotation/context';
 import { handleRotationRequest, type RotationResult } from '../../../shared/rotation/rotator';
 import { withErrorBoundary } from '../../../shared/runtime/cloud-event-handler';
-import { adminPayload, canLogin, createLogin, loginPayload } from '../../support/db-fixtures';
 import { faultAtCall } from '../../support/fault-store';
-import { type PostgresServer, startPostgres } from '../../support/postgres-server';
 import {
   createRotationHarness,
   type ManagedSecret,

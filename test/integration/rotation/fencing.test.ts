@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { canLogin } from '../../../devtools/db-fixtures';
+import { holdLock } from '../../../devtools/lock-holder';
 import type { Clock } from '../../../shared/clock';
 import { CONFIG_KEYS } from '../../../shared/config/annotations';
 import type { DatabaseEngine, EngineName } from '../../../shared/engines/engine';
@@ -7,8 +9,6 @@ import type { RotationRequest } from '../../../shared/events/rotation-request';
 import { type RetireDeps, retireSecret } from '../../../shared/retirement/retire-secret';
 import type { RotatorDeps } from '../../../shared/rotation/context';
 import { handleRotationRequest } from '../../../shared/rotation/rotator';
-import { canLogin } from '../../support/db-fixtures';
-import { holdLock } from '../../support/lock-holder';
 import {
   createRotationHarness,
   type ManagedSecret,

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import { Client } from 'pg';
+import { canLogin } from '../../../devtools/db-fixtures';
+import { pubsubCloudEvent, secretNotification } from '../../../devtools/events';
 import { makeRotateSecret } from '../../../functions/rotate-secret';
 import { engineFor } from '../../../shared/engines/registry';
 import { retireSecret } from '../../../shared/retirement/retire-secret';
 import { handleRotationRequest } from '../../../shared/rotation/rotator';
-import { pubsubCloudEvent, secretNotification } from '../../fixtures/events';
-import { canLogin } from '../../support/db-fixtures';
 import {
   createRotationHarness,
   type ManagedSecret,

@@ -1,4 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { adminPayload, canLogin, createLogin, loginPayload } from '../../../devtools/db-fixtures';
+import { pubsubCloudEvent, secretNotification } from '../../../devtools/events';
+import { type PostgresServer, startPostgres } from '../../../devtools/postgres-server';
 import { makeRetireVersions } from '../../../functions/retire-versions';
 import { makeRotateSecret } from '../../../functions/rotate-secret';
 import { CONFIG_KEYS } from '../../../shared/config/annotations';
@@ -8,9 +11,6 @@ import { retireSecret } from '../../../shared/retirement/retire-secret';
 import type { RotatorDeps } from '../../../shared/rotation/context';
 import { handleRotationRequest } from '../../../shared/rotation/rotator';
 import { parseSettings } from '../../../shared/runtime/settings';
-import { pubsubCloudEvent, secretNotification } from '../../fixtures/events';
-import { adminPayload, canLogin, createLogin, loginPayload } from '../../support/db-fixtures';
-import { type PostgresServer, startPostgres } from '../../support/postgres-server';
 import {
   createRotationHarness,
   type ManagedSecret,

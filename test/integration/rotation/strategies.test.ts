@@ -1,8 +1,8 @@
+import { canLogin } from '../../../devtools/db-fixtures';
 import { CONFIG_KEYS } from '../../../shared/config/annotations';
 import { RotationOutcomeSchema } from '../../../shared/events/rotation-outcome';
 import type { RotationRequest } from '../../../shared/events/rotation-request';
 import { handleRotationRequest } from '../../../shared/rotation/rotator';
-import { canLogin } from '../../support/db-fixtures';
 import {
   createRotationHarness,
   type ManagedSecret,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ManualClock } from '../../../devtools/manual-clock';
 import { CONFIG_KEYS, STATE_KEYS } from '../../../shared/config/annotations';
 import { engineFor } from '../../../shared/engines/registry';
 import { classifyMessage, type RotationRequest } from '../../../shared/events/rotation-request';
@@ -6,7 +7,6 @@ import { checkOverdue } from '../../../shared/retirement/overdue';
 import { type RetireDeps, retireSecret } from '../../../shared/retirement/retire-secret';
 import { handleRotationRequest } from '../../../shared/rotation/rotator';
 import { nextTime, readSchedule, type Schedule } from '../../../shared/schedule/schedule';
-import { ManualClock } from '../../support/fake-databricks/manual-clock';
 import {
   createRotationHarness,
   type ManagedSecret,

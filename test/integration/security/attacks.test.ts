@@ -1,4 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { loginPayload } from '../../../devtools/db-fixtures';
+import { onDemandRequest, pubsubCloudEvent } from '../../../devtools/events';
+import {
+  type FakeWorkspace,
+  startFakeWorkspace,
+} from '../../../emulator/databricks/fake-workspace';
 import { makeRefreshConsumers } from '../../../functions/refresh-consumers';
 import { makeRotateSecret } from '../../../functions/rotate-secret';
 import { systemClock } from '../../../shared/clock';
@@ -9,12 +15,6 @@ import { Redactor } from '../../../shared/logging/redactor';
 import type { RotatorDeps } from '../../../shared/rotation/context';
 import { databricksClients } from '../../../shared/runtime/deps';
 import type { SecretStore } from '../../../shared/secrets/secret-store';
-import { onDemandRequest, pubsubCloudEvent } from '../../fixtures/events';
-import { loginPayload } from '../../support/db-fixtures';
-import {
-  type FakeWorkspace,
-  startFakeWorkspace,
-} from '../../support/fake-databricks/fake-workspace';
 import {
   canLogin,
   createRotationHarness,

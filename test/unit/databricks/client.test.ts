@@ -1,9 +1,9 @@
+import { ManualClock } from '../../../devtools/manual-clock';
 import { createDatabricksClient } from '../../../shared/databricks/client';
 import { DatabricksError } from '../../../shared/databricks/databricks-error';
 import { PermanentError } from '../../../shared/errors';
 import { createLogger, memorySink } from '../../../shared/logging/logger';
 import { Redactor } from '../../../shared/logging/redactor';
-import { ManualClock } from '../../support/fake-databricks/manual-clock';
 
 const TOKEN = 'dapi-unit-token-0123456789';
 const HOST = 'https://1234567890123456.7.gcp.databricks.com';

@@ -1,3 +1,4 @@
+import { ManualClock } from '../../../devtools/manual-clock';
 import { DatabricksError } from '../../../shared/databricks/databricks-error';
 import {
   backoffDelay,
@@ -7,7 +8,6 @@ import {
   retryDelay,
   withRetry,
 } from '../../../shared/databricks/retry';
-import { ManualClock } from '../../support/fake-databricks/manual-clock';
 
 const policy: RetryPolicy = {
   maxAttempts: 6,

@@ -1,6 +1,6 @@
+import { onDemandRequest, pubsubCloudEvent, secretNotification } from '../../../devtools/events';
 import { decodePubSubEvent, InvalidEventError } from '../../../shared/events/pubsub-cloud-event';
 import { classifyMessage } from '../../../shared/events/rotation-request';
-import { onDemandRequest, pubsubCloudEvent, secretNotification } from '../../fixtures/events';
 
 const SECRET = 'projects/test-project/secrets/orders-db';
 

@@ -1,9 +1,9 @@
+import { pubsubCloudEvent, secretNotification } from '../../../devtools/events';
 import { makeRotateSecret } from '../../../functions/rotate-secret';
 import { createLogger, memorySink } from '../../../shared/logging/logger';
 import { Redactor } from '../../../shared/logging/redactor';
 import type { RotatorDeps } from '../../../shared/rotation/context';
 import { PermissionDeniedError, type SecretStore } from '../../../shared/secrets/secret-store';
-import { pubsubCloudEvent, secretNotification } from '../../fixtures/events';
 
 const SECRET = 'projects/p/secrets/db';
 const NOW = Date.parse('2026-11-29T12:00:00Z');

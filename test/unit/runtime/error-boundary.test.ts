@@ -1,3 +1,5 @@
+import { captureStdout } from '../../../devtools/cloud-event-http';
+import { pubsubCloudEvent, secretNotification } from '../../../devtools/events';
 import { makeRotateSecret } from '../../../functions/rotate-secret';
 import {
   ConflictError,
@@ -12,8 +14,6 @@ import { createLogger, memorySink } from '../../../shared/logging/logger';
 import { withErrorBoundary } from '../../../shared/runtime/cloud-event-handler';
 import { productionDeps } from '../../../shared/runtime/deps';
 import { SettingsError } from '../../../shared/runtime/settings';
-import { pubsubCloudEvent, secretNotification } from '../../fixtures/events';
-import { captureStdout } from '../../support/cloud-event-http';
 
 const event = () =>
   pubsubCloudEvent(secretNotification('SECRET_VERSION_ADD', 'projects/p/secrets/s'));

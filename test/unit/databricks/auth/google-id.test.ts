@@ -1,18 +1,18 @@
 import { instance as gaxios } from 'gaxios';
 import { Compute, GoogleAuth, OAuth2Client } from 'google-auth-library';
+import { ManualClock } from '../../../../devtools/manual-clock';
+import {
+  type FakeGoogle,
+  jwtClaims,
+  RUNTIME_SA,
+  startFakeGoogle,
+} from '../../../../emulator/databricks/fake-google';
 import {
   googleIdTokenProvider,
   impersonatedIdTokenSource,
   runtimeIdTokenSource,
 } from '../../../../shared/databricks/auth/google-id';
 import { Redactor } from '../../../../shared/logging/redactor';
-import {
-  type FakeGoogle,
-  jwtClaims,
-  RUNTIME_SA,
-  startFakeGoogle,
-} from '../../../support/fake-databricks/fake-google';
-import { ManualClock } from '../../../support/fake-databricks/manual-clock';
 
 const WORKSPACE = 'https://1234567890123456.7.gcp.databricks.com';
 const SOURCE_TOKEN = 'ya29.source-access-token';

@@ -1,11 +1,11 @@
-import { oauthM2mTokenProvider } from '../../../../shared/databricks/auth/oauth-m2m';
-import { DatabricksError } from '../../../../shared/databricks/databricks-error';
-import { Redactor } from '../../../../shared/logging/redactor';
+import { ManualClock } from '../../../../devtools/manual-clock';
 import {
   type FakeWorkspace,
   startFakeWorkspace,
-} from '../../../support/fake-databricks/fake-workspace';
-import { ManualClock } from '../../../support/fake-databricks/manual-clock';
+} from '../../../../emulator/databricks/fake-workspace';
+import { oauthM2mTokenProvider } from '../../../../shared/databricks/auth/oauth-m2m';
+import { DatabricksError } from '../../../../shared/databricks/databricks-error';
+import { Redactor } from '../../../../shared/logging/redactor';
 
 const CLIENT_ID = 'c0ffee00-1111-2222-3333-444455556666';
 const CLIENT_SECRET = 'dose-client-secret-abcdef';

@@ -1,10 +1,10 @@
+import { ManualClock } from '../../../../devtools/manual-clock';
+import { mintJwt } from '../../../../emulator/databricks/fake-google';
 import { createTokenProvider } from '../../../../shared/databricks/auth/create-token-provider';
 import { PAT_REREAD_MS } from '../../../../shared/databricks/auth/pat';
 import { cachedTokenProvider } from '../../../../shared/databricks/auth/token-provider';
 import { WorkspaceConfigSchema } from '../../../../shared/databricks/workspace-config';
 import { Redactor } from '../../../../shared/logging/redactor';
-import { mintJwt } from '../../../support/fake-databricks/fake-google';
-import { ManualClock } from '../../../support/fake-databricks/manual-clock';
 
 describe('cachedTokenProvider', () => {
   it('registers each minted token with the redactor', async () => {

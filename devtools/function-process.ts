@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import path from 'node:path';
 import { freePort } from './postgres-server';
 
-const ROOT = path.resolve(__dirname, '../..');
+const ROOT = path.resolve(__dirname, '..');
 // The package's exports map hides build/src/main.js; its bin entry is that file.
 const FF_MAIN = path.join(ROOT, 'node_modules/@google-cloud/functions-framework/build/src/main.js');
 

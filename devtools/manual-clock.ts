@@ -1,4 +1,4 @@
-import type { Clock } from '../../../shared/clock';
+import type { Clock } from '../shared/clock';
 
 /**
  * A clock that only moves when told to; `sleep` moves it (and resolves at once), so retry waits
