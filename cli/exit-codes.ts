@@ -1,5 +1,5 @@
 import { describeError, TransientError } from '../shared/errors';
-import { PermissionDeniedError, SecretNotFoundError } from '../shared/secrets/secret-store';
+import { PermissionDeniedError, SecretNotFoundError } from '../shared/secrets/errors';
 
 /**
  * What `gsm-rotator` exits with. Scripts branch on these, so they are part of the CLI's contract

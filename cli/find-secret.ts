@@ -1,11 +1,8 @@
 import type { RotationConfig } from '../shared/config/rotation-config';
 import { PermanentError } from '../shared/errors';
 import { readConfig } from '../shared/rotation/rotator';
-import {
-  SecretNotFoundError,
-  type SecretSnapshot,
-  type SecretStore,
-} from '../shared/secrets/secret-store';
+import { SecretNotFoundError } from '../shared/secrets/errors';
+import type { SecretSnapshot, SecretStore } from '../shared/secrets/secret-store';
 import { notFoundError } from './exit-codes';
 import { type Scope, secretCandidates } from './scope';
 

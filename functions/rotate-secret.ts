@@ -5,7 +5,7 @@ import type { RotatorDeps } from '../shared/rotation/context';
 import { deferredRequest } from '../shared/rotation/grace';
 import { handleRotationRequest } from '../shared/rotation/rotator';
 import { withErrorBoundary } from '../shared/runtime/cloud-event-handler';
-import { PermissionDeniedError } from '../shared/secrets/secret-store';
+import { PermissionDeniedError } from '../shared/secrets/errors';
 
 /**
  * How long a Secret Manager PERMISSION_DENIED counts as IAM propagation after a terraform apply

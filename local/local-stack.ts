@@ -16,7 +16,8 @@ import {
 import { createLogger, type Logger, type Severity } from '../shared/logging/logger';
 import { readState } from '../shared/rotation/state';
 import { createSecretManagerClient } from '../shared/secrets/client';
-import { createGcpSecretStore, type SecretSnapshot } from '../shared/secrets/secret-store';
+import { createGcpSecretStore } from '../shared/secrets/gcp-secret-store';
+import type { SecretSnapshot } from '../shared/secrets/secret-store';
 import { type LocalDatabase, startLocalDatabase } from './database';
 import { DEMO_JOB_ID, DEMO_TOKEN_SECRET_ID, type DemoSeed, seedDemo } from './demo-seed';
 import { LocalStackError } from './errors';

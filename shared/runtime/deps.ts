@@ -8,8 +8,9 @@ import { createLogger, type Logger } from '../logging/logger';
 import { Redactor } from '../logging/redactor';
 import { createPubSubPublish } from '../messaging/publisher';
 import type { RotatorDeps } from '../rotation/context';
+import { createGcpSecretStore } from '../secrets/gcp-secret-store';
 import { readCurrentValue } from '../secrets/read-current';
-import { createGcpSecretStore, type SecretStore } from '../secrets/secret-store';
+import type { SecretStore } from '../secrets/secret-store';
 import {
   assertCredentialSecretPinned,
   assertWorkspacePinned,

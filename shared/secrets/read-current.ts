@@ -1,6 +1,7 @@
 import { ALIASES } from '../config/annotations';
 import { PermanentError, RotatorError, TransientError } from '../errors';
-import { type SecretStore, VersionNotEnabledError } from './secret-store';
+import { VersionNotEnabledError } from './errors';
+import type { SecretStore } from './secret-store';
 
 /**
  * A supporting secret's value (admin credential, Databricks client secret or token), read the way

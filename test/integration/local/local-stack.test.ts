@@ -8,7 +8,8 @@ import { type LocalStack, startLocalStack } from '../../../local/local-stack';
 import { readRefreshRecord } from '../../../shared/rotation/refresh-record';
 import { readHistory } from '../../../shared/rotation/state';
 import { createSecretManagerClient } from '../../../shared/secrets/client';
-import { createGcpSecretStore, VersionNotEnabledError } from '../../../shared/secrets/secret-store';
+import { VersionNotEnabledError } from '../../../shared/secrets/errors';
+import { createGcpSecretStore } from '../../../shared/secrets/gcp-secret-store';
 
 /**
  * `npm start` as a program: the whole stack starts (fresh state folder, free ports, its own

@@ -1,6 +1,6 @@
 import { CliError, describeFailure, EXIT } from '../../../cli/exit-codes';
 import { ConflictError, PermanentError, TransientError } from '../../../shared/errors';
-import { SecretNotFoundError } from '../../../shared/secrets/secret-store';
+import { SecretNotFoundError } from '../../../shared/secrets/errors';
 
 describe('describeFailure', () => {
   it.each<[string, unknown, number]>([

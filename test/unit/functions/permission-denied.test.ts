@@ -3,7 +3,8 @@ import { makeRotateSecret } from '../../../functions/rotate-secret';
 import { createLogger, memorySink } from '../../../shared/logging/logger';
 import { Redactor } from '../../../shared/logging/redactor';
 import type { RotatorDeps } from '../../../shared/rotation/context';
-import { PermissionDeniedError, type SecretStore } from '../../../shared/secrets/secret-store';
+import { PermissionDeniedError } from '../../../shared/secrets/errors';
+import type { SecretStore } from '../../../shared/secrets/secret-store';
 
 const SECRET = 'projects/p/secrets/db';
 const NOW = Date.parse('2026-11-29T12:00:00Z');

@@ -1,10 +1,7 @@
 import { PermanentError, TransientError } from '../../../shared/errors';
+import { VersionNotEnabledError } from '../../../shared/secrets/errors';
 import { readCurrentValue } from '../../../shared/secrets/read-current';
-import {
-  type SecretStore,
-  type VersionInfo,
-  VersionNotEnabledError,
-} from '../../../shared/secrets/secret-store';
+import type { SecretStore, VersionInfo } from '../../../shared/secrets/secret-store';
 
 const NAME = 'projects/p/secrets/admin';
 
