@@ -1,28 +1,31 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CloudEvent, type CloudEventV1, HTTP } from 'cloudevents';
 
 /**
  * POST a CloudEvent to a functions-framework server the way Eventarc does (binary content mode:
  * `ce-*` headers and the data as the JSON body) or in structured mode
- * (`application/cloudevents+json`, the whole event as the body).
+ * (`application/cloudevents+json`, the whole event as the body). The wire form is the CloudEvents
+ * SDK's own HTTP binding (the one functions-framework reads with), not a hand-written copy.
+ * `strict: false`: the event is sent as given, so a test can post one the function must refuse;
+ * the SDK still fills a missing `id` or `time`, as every real sender must. A null `data` is an
+ * event without data: an empty body, as the HTTP binding sends it.
  */
 export async function postCloudEvent(
   url: string,
   event: Record<string, unknown>,
   mode: 'binary' | 'structured' = 'binary',
 ): Promise<{ status: number; body: string }> {
-  let headers: Record<string, string>;
-  let body: string;
-  if (mode === 'structured') {
-    headers = { 'content-type': 'application/cloudevents+json' };
-    body = JSON.stringify(event);
-  } else {
-    const { data, datacontenttype, ...attrs } = event;
-    headers = { 'content-type': String(datacontenttype ?? 'application/json') };
-    for (const [k, v] of Object.entries(attrs)) headers[`ce-${k}`] = String(v);
-    body = JSON.stringify(data ?? {});
-  }
-  const res = await fetch(url, { method: 'POST', headers, body });
+  const { data, ...attributes } = event;
+  const ce = new CloudEvent((data == null ? attributes : event) as CloudEventV1<unknown>, false);
+  const message = mode === 'structured' ? HTTP.structured(ce) : HTTP.binary(ce);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(message.headers)) headers[k] = String(v);
+  const res = await fetch(url, {
+    method: 'POST',
+    headers,
+    ...(message.body === undefined ? {} : { body: String(message.body) }),
+  });
   return { status: res.status, body: await res.text() };
 }
 
