@@ -8,6 +8,7 @@ import {
   checkOneServiceAccountPerFunction,
   checkPublisherBindings,
   checkSecretManagerAuditConfig,
+  checkSecretReaders,
   checkTriggersRetryAndDeadLetter,
 } from './policy-checks';
 import { clientMethodNames, findMethodCalls, METHOD_PERMISSIONS } from './secret-manager-calls';
@@ -316,6 +317,47 @@ describe('the policy checks catch', () => {
       }
     `);
     expect(checkNoKeysOrSecretValues(tree)).toHaveLength(2);
+  });
+
+  it('a consumer reading an admin secret, with a wider role, or granted outside the readers list', async () => {
+    const tree = await tf(`
+      variable "managed_secrets" {
+        type = map(object({ readers = list(string) }))
+      }
+      resource "google_secret_manager_secret" "managed" {
+        labels = { rotator = "managed" }
+      }
+      resource "google_secret_manager_secret" "admin" {
+        labels = { rotator-role = "admin" }
+      }
+      resource "google_secret_manager_secret_iam_member" "on_admin" {
+        for_each  = { for id, s in var.managed_secrets : id => s.readers[0] }
+        secret_id = google_secret_manager_secret.admin.secret_id
+        role      = "roles/secretmanager.secretAccessor"
+        member    = each.value
+      }
+      resource "google_secret_manager_secret_iam_member" "wide" {
+        for_each  = { for id, s in var.managed_secrets : id => s.readers[0] }
+        secret_id = google_secret_manager_secret.managed.secret_id
+        role      = "roles/secretmanager.admin"
+        member    = each.value
+      }
+      resource "google_secret_manager_secret_iam_member" "anyone" {
+        secret_id = google_secret_manager_secret.managed.secret_id
+        role      = "roles/secretmanager.secretAccessor"
+        member    = "domain:example.com"
+      }
+    `);
+    expect(checkSecretReaders(tree)).toEqual([
+      expect.stringContaining(
+        'anyone: must be made for each principal of managed_secrets.*.readers',
+      ),
+      expect.stringContaining('on_admin: a consumer may read a managed secret only'),
+      expect.stringContaining(
+        'wide: roles/secretmanager.admin carries more than reading the value',
+      ),
+      'var.managed_secrets does not validate the principals of readers',
+    ]);
   });
 
   it('an environment root without remote state, or naming another environment', async () => {
