@@ -466,7 +466,7 @@ variable "managed_secrets" {
   }
 
   validation {
-    condition     = alltrue([for s in values(var.managed_secrets) : (s.password_exclude == null || length(coalesce(s.password_exclude, "")) <= 64) && (s.test_query == null || length(coalesce(s.test_query, "x")) <= 1000)])
+    condition     = alltrue([for s in values(var.managed_secrets) : (s.password_exclude == null || length(coalesce(s.password_exclude, "x")) <= 64) && (s.test_query == null || length(coalesce(s.test_query, "x")) <= 1000)])
     error_message = "managed_secrets.*.password_exclude is at most 64 characters and test_query at most 1000."
   }
 

@@ -1,6 +1,6 @@
 import {
   checkCustomRolesMatchCode,
-  checkEnvironmentRoots,
+  checkEnvironmentsRoot,
   checkFunctionRolesMatchReach,
   checkManagedSecrets,
   checkNoKeysOrSecretValues,
@@ -360,18 +360,30 @@ describe('the policy checks catch', () => {
     ]);
   });
 
-  it('an environment root without remote state, or naming another environment', async () => {
+  it('an environments root with a fixed environment, a fixed state prefix, or a root per environment', async () => {
     const tree = await parseTerraform({
-      'environments/qa/main.tf': `
+      'environments/main.tf': `
+        terraform {
+          backend "gcs" {
+            prefix = "gsm-rotator/dev"
+          }
+        }
         module "gsm_rotator" {
-          source      = "../../modules/gsm-rotator"
+          source      = "../modules/gsm-rotator"
           environment = "dev"
         }
       `,
+      'environments/qa/main.tf': 'locals {}',
     });
-    expect(checkEnvironmentRoots(tree, 'environments')).toEqual([
-      'environments/qa: environment must be "qa"',
-      'environments/qa: no backend "gcs" block',
+    expect(checkEnvironmentsRoot(tree, 'environments')).toEqual([
+      'environments: environment must come from var.environment (the tfvars file)',
+      'environments: the backend must be partial (prefix in ENV.gcs.tfbackend, bucket at init)',
+      'environments/qa: a second root; environments differ by tfvars only',
+    ]);
+    const bare = await parseTerraform({ 'environments/main.tf': 'locals {}' });
+    expect(checkEnvironmentsRoot(bare, 'environments')).toEqual([
+      'environments: must instantiate the gsm-rotator module once',
+      'environments: no backend "gcs" block',
     ]);
   });
 });

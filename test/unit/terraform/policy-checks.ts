@@ -602,28 +602,35 @@ export function checkNoKeysOrSecretValues(tree: TfTree): Violations {
   ).map((b) => `${where(b)}: would put a secret value or a key into the Terraform state`);
 }
 
-/** Each environment root uses the module, names itself, and keeps its state in GCS. */
-export function checkEnvironmentRoots(tree: TfTree, environmentsDir: string): Violations {
+/**
+ * The environments root (one for every environment): it calls the module once, with the
+ * environment its tfvars names, and keeps its state in GCS through a partial backend (prefix from
+ * ENV.gcs.tfbackend, bucket at init), so no file of it names a project or another environment's
+ * state. The tfvars and backend files themselves: test/unit/terraform/roots.test.ts.
+ */
+export function checkEnvironmentsRoot(tree: TfTree, dir: string): Violations {
   const out: Violations = [];
-  const dirs = [...new Set(tree.files.map((f) => path.dirname(f)))].filter(
-    (d) => path.dirname(d) === environmentsDir,
+  const uses = tree.modules.filter(
+    (m) => m.dir === dir && /(^|\/)modules\/gsm-rotator$/.test(stringAt(m.body, 'source') ?? ''),
   );
-  if (dirs.length === 0) out.push(`no environment roots under ${environmentsDir}/`);
-  for (const dir of dirs) {
-    const env = path.basename(dir);
-    const uses = tree.modules.filter(
-      (m) => m.dir === dir && stringAt(m.body, 'source') === '../../modules/gsm-rotator',
-    );
-    if (uses.length !== 1) out.push(`${dir}: must instantiate ../../modules/gsm-rotator once`);
-    for (const m of uses) {
-      if (stringAt(m.body, 'environment') !== env) out.push(`${dir}: environment must be "${env}"`);
+  if (uses.length !== 1) out.push(`${dir}: must instantiate the gsm-rotator module once`);
+  for (const m of uses) {
+    if (varName(m.body.environment) !== 'environment') {
+      out.push(`${dir}: environment must come from var.environment (the tfvars file)`);
     }
-    const backend = tree.settings
-      .filter((s) => s.dir === dir)
-      .map((s) => s.body.backend)
-      .find(isBody);
-    if (!backend || !Array.isArray(backend.gcs)) out.push(`${dir}: no backend "gcs" block`);
   }
+  const backend = tree.settings
+    .filter((s) => s.dir === dir)
+    .map((s) => s.body.backend)
+    .find(isBody);
+  if (!backend || !Array.isArray(backend.gcs)) out.push(`${dir}: no backend "gcs" block`);
+  else if (/"(prefix|bucket)"/.test(JSON.stringify(backend.gcs))) {
+    out.push(`${dir}: the backend must be partial (prefix in ENV.gcs.tfbackend, bucket at init)`);
+  }
+  const nested = [...new Set(tree.files.map((f) => path.dirname(f)))].filter((d) =>
+    d.startsWith(`${dir}/`),
+  );
+  for (const d of nested) out.push(`${d}: a second root; environments differ by tfvars only`);
   return out;
 }
 
@@ -686,8 +693,8 @@ export function checkSecretReaders(tree: TfTree): Violations {
       out.push(`${where(b)}: must be made for each principal of managed_secrets.*.readers`);
     }
   }
-  if (readerGrants.length > 0) {
-    const variable = tree.variables.find((v) => v.name === 'managed_secrets');
+  for (const dir of new Set(readerGrants.map((b) => b.dir))) {
+    const variable = tree.variables.find((v) => v.dir === dir && v.name === 'managed_secrets');
     const validated = blocks(variable?.body ?? {}, 'validation').some((v) => {
       const condition = stringAt(v, 'condition') ?? '';
       return /\.readers\b/.test(condition) && /serviceAccount/.test(condition);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import ts from 'typescript';
 import {
   checkCustomRolesMatchCode,
-  checkEnvironmentRoots,
+  checkEnvironmentsRoot,
   checkFunctionRolesMatchReach,
   checkManagedSecrets,
   checkNoKeysOrSecretValues,
@@ -123,12 +123,12 @@ describe('terraform/ follows the deployment rules', () => {
     cliReach = Object.fromEntries(Object.keys(commands).map((k) => [k, all[k] ?? []]));
   }, 180_000);
 
-  it('parses the module and the three environment roots', () => {
+  it('parses the module, the environments root and the examples', () => {
     const dirs = new Set(tree.files.map((f) => path.dirname(f)));
     expect([...dirs].sort()).toEqual([
-      'environments/dev',
-      'environments/prod',
-      'environments/staging',
+      'environments',
+      'examples/minimal',
+      'examples/with-databricks-consumers',
       'modules/gsm-rotator',
     ]);
     expect(tree.resources.length).toBeGreaterThan(30);
@@ -241,7 +241,7 @@ describe('terraform/ follows the deployment rules', () => {
     expect(checkNoKeysOrSecretValues(tree)).toEqual([]);
   });
 
-  it('has one root per environment, each using the module with its own state prefix', () => {
-    expect(checkEnvironmentRoots(tree, 'environments')).toEqual([]);
+  it('has one root for every environment, using the module, with a partial GCS backend', () => {
+    expect(checkEnvironmentsRoot(tree, 'environments')).toEqual([]);
   });
 });
