@@ -31,7 +31,7 @@ resource "google_cloudfunctions2_function" "function" {
   labels      = merge(var.labels, { rotator-env = var.environment })
 
   build_config {
-    runtime         = "nodejs20"
+    runtime         = var.function_runtime
     entry_point     = each.value.entry_point
     service_account = var.build_service_account
     # The archive carries the compiled build/ (tested in CI); the buildpack must not run the

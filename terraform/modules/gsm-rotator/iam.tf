@@ -88,6 +88,24 @@ resource "google_secret_manager_secret_iam_member" "refresh_consumers_reads_data
   member    = "serviceAccount:${google_service_account.function["refresh_consumers"].email}"
 }
 
+# Consumers that read the credential at run time (managed_secrets.*.readers: a Databricks job
+# cluster's Google service account, a workload identity): the value of that one secret, nothing
+# else. secretAccessor also reads `latest` and the aliases, which is what a consumer reads.
+locals {
+  reader_grants = merge([
+    for id, s in var.managed_secrets : { for m in s.readers : "${id}/${m}" => { secret = id, member = m } }
+  ]...)
+}
+
+resource "google_secret_manager_secret_iam_member" "reader_accesses_managed_secret" {
+  for_each = local.reader_grants
+
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.managed[each.value.secret].secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = each.value.member
+}
+
 # Databricks, keyless: refreshConsumers mints a Google ID token for itself (no grant needed) or,
 # when a workspace says impersonate, for one of these accounts (token creator on that account only).
 resource "google_service_account_iam_member" "refresh_consumers_impersonates_for_databricks" {
@@ -176,6 +194,31 @@ resource "google_project_iam_member" "operator_lists_secrets" {
   project = var.project_id
   role    = google_project_iam_custom_role.secret_lister.name
   member  = each.value
+}
+
+# `gsm-rotator pause` / `resume` write the rotator.pause annotation: secrets.update, on the managed
+# secrets only. It is the one write an operator gets; it also lets them change the secret's other
+# annotations, which makes them managed-secret owners in the trust model (docs/operations.md):
+# they still cannot widen what an admin secret serves, which only its owners (terraform) write.
+resource "google_project_iam_custom_role" "operator_secret_writer" {
+  project     = var.project_id
+  role_id     = "gsmRotatorOperator_${var.environment}"
+  title       = "gsm-rotator ${var.environment}: pause and resume a managed secret"
+  description = "secretmanager.secrets.update only, granted on each managed secret to operator_members (gsm-rotator pause/resume)."
+  permissions = ["secretmanager.secrets.update"]
+  stage       = "GA"
+}
+
+resource "google_secret_manager_secret_iam_member" "operator_pauses_managed_secret" {
+  for_each = {
+    for pair in setproduct(keys(var.managed_secrets), var.operator_members) :
+    "${pair[0]}/${pair[1]}" => { secret = pair[0], member = pair[1] }
+  }
+
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.managed[each.value.secret].secret_id
+  role      = google_project_iam_custom_role.operator_secret_writer.name
+  member    = each.value.member
 }
 
 # Metadata, versions and states of the managed secrets; never a value (viewer has no access).

@@ -41,11 +41,12 @@ output "admin_secrets" {
 }
 
 output "custom_roles" {
-  description = "The custom roles: one per function (granted per managed secret), supporting_secret_reader (admin and Databricks credential secrets) and secret_lister (secrets.list on the project)."
+  description = "The custom roles: one per function (granted per managed secret), supporting_secret_reader (admin and Databricks credential secrets), secret_lister (secrets.list on the project) and operator_secret_writer (secrets.update on the managed secrets, for pause/resume)."
   value = {
     functions                = { for k, r in google_project_iam_custom_role.function_secrets : k => r.name }
     supporting_secret_reader = google_project_iam_custom_role.supporting_secret_reader.name
     secret_lister            = google_project_iam_custom_role.secret_lister.name
+    operator_secret_writer   = google_project_iam_custom_role.operator_secret_writer.name
   }
 }
 
@@ -55,11 +56,29 @@ output "log_bucket" {
 }
 
 output "log_metrics" {
-  description = "Log-based metrics: rotations by outcome, overdue secrets."
+  description = "Log-based metrics (names of logging.googleapis.com/user/NAME): rotations by outcome, overdue secrets, alert-worthy events by event, rotation duration."
   value = {
-    rotations = google_logging_metric.rotations.name
-    overdue   = google_logging_metric.overdue.name
+    rotations         = google_logging_metric.rotations.name
+    overdue           = google_logging_metric.overdue.name
+    alert_events      = google_logging_metric.alert_events.name
+    rotation_duration = google_logging_metric.rotation_duration.name
   }
+}
+
+output "dashboard" {
+  description = "The Cloud Monitoring dashboard of this environment (rotations, failures, durations, overdue secrets, ERROR lines)."
+  value       = google_monitoring_dashboard.rotator.id
+}
+
+output "reader_grants" {
+  description = "Who may read which managed secret's value (managed_secrets.*.readers): one entry per grant of roles/secretmanager.secretAccessor, with the secret's full name."
+  value = [
+    for k, g in google_secret_manager_secret_iam_member.reader_accesses_managed_secret : {
+      secret = google_secret_manager_secret.managed[local.reader_grants[k].secret].id
+      member = g.member
+      role   = g.role
+    }
+  ]
 }
 
 output "retire_tick_job" {

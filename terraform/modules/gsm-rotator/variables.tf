@@ -91,6 +91,17 @@ variable "build_service_account" {
   }
 }
 
+variable "function_runtime" {
+  description = "Cloud Functions runtime ID. Google's schedule (cloud.google.com/functions/docs/runtime-support): nodejs20 deprecated 2026-04-30 and decommissioned 2026-10-30 (no deploys); nodejs22 deprecated 2027-04-30, decommissioned 2027-10-31; nodejs24 deprecated 2028-04-30. package.json engines says which Node versions the code supports; CI (cloudbuild.yaml) runs the unit tests on this runtime's Node version too."
+  type        = string
+  default     = "nodejs22"
+
+  validation {
+    condition     = contains(["nodejs22", "nodejs24"], var.function_runtime)
+    error_message = "function_runtime must be nodejs22 or nodejs24: nodejs20 and older are decommissioned (Cloud Functions refuses to deploy them)."
+  }
+}
+
 variable "functions" {
   description = <<-EOT
     Per-function sizing. timeout_seconds is capped at 540 (the maximum for event-driven functions);
@@ -330,6 +341,10 @@ variable "managed_secrets" {
     - cloudsql_instance: "project:region:instance" when the database is Cloud SQL (grants
       roles/cloudsql.client on that instance only)
     - replica_locations: user-managed replication; null = automatic
+    - readers: principals that read the credential at run time (e.g. the Google service account
+      of a Databricks job cluster, serviceAccount:etl@P.iam.gserviceaccount.com): each gets
+      roles/secretmanager.secretAccessor on this secret only (output reader_grants;
+      docs/databricks.md, "Consumers")
   EOT
   type = map(object({
     engine                  = string
@@ -354,6 +369,7 @@ variable "managed_secrets" {
     cloudsql_instance       = optional(string)
     replica_locations       = optional(list(string))
     labels                  = optional(map(string), {})
+    readers                 = optional(list(string), [])
   }))
   default = {}
 
@@ -450,7 +466,7 @@ variable "managed_secrets" {
   }
 
   validation {
-    condition     = alltrue([for s in values(var.managed_secrets) : (s.password_exclude == null || length(coalesce(s.password_exclude, "")) <= 64) && (s.test_query == null || length(coalesce(s.test_query, "x")) <= 1000)])
+    condition     = alltrue([for s in values(var.managed_secrets) : (s.password_exclude == null || length(coalesce(s.password_exclude, "x")) <= 64) && (s.test_query == null || length(coalesce(s.test_query, "x")) <= 1000)])
     error_message = "managed_secrets.*.password_exclude is at most 64 characters and test_query at most 1000."
   }
 
@@ -477,6 +493,17 @@ variable "managed_secrets" {
   validation {
     condition     = alltrue([for s in values(var.managed_secrets) : s.cloudsql_instance == null || can(regex("^([a-z.-]+:)?[a-z][a-z0-9-]*:[a-z]+-[a-z]+[0-9]+:[a-z][a-z0-9-]*$", coalesce(s.cloudsql_instance, "x")))])
     error_message = "managed_secrets.*.cloudsql_instance must be an instance connection name, project:region:instance."
+  }
+
+  # One principal each, never a whole domain or the public: whoever is listed can read the password.
+  validation {
+    condition     = alltrue([for s in values(var.managed_secrets) : alltrue([for m in s.readers : can(regex("^(user|group|serviceAccount):[^@\\s]+@[^@\\s]+$|^principal(Set)?://iam\\.googleapis\\.com/\\S+$", m))])])
+    error_message = "managed_secrets.*.readers must be IAM principals such as serviceAccount:etl@P.iam.gserviceaccount.com, group:etl@example.com, or a principal:// / principalSet:// workload identity; not domain:, allUsers or allAuthenticatedUsers."
+  }
+
+  validation {
+    condition     = alltrue([for s in values(var.managed_secrets) : length(s.readers) == length(distinct(s.readers))])
+    error_message = "managed_secrets.*.readers must not list a principal twice."
   }
 }
 

@@ -51,6 +51,10 @@ describe('alerts match the docs and the code', () => {
 
   it('terraform lists the events the code logs at ERROR, each with a reason', () => {
     expect(terraformEvents).toEqual(eventsLoggedAtError());
+    // The two the issue found missing: a retirement that never revokes, consumers never told.
+    expect(terraformEvents).toEqual(
+      expect.arrayContaining(['retire.failed', 'rotation.announce-failed']),
+    );
     const events = tree.locals.get(MODULE)?.alert_events as Record<string, Record<string, string>>;
     for (const e of terraformEvents) {
       expect(events[e]?.reason?.length).toBeGreaterThan(40);
@@ -86,6 +90,23 @@ describe('alerts match the docs and the code', () => {
     );
     const rows = section.split('\n').filter((l) => /^\| `/.test(l));
     expect(rows.map((l) => backticked(l)[0]).sort()).toEqual(terraformEvents);
+  });
+
+  it('outputs every log-based metric', () => {
+    const metrics = tree.resources
+      .filter((r) => r.dir === MODULE && r.type === 'google_logging_metric')
+      .map((r) => r.name)
+      .sort();
+    expect(metrics).toEqual(
+      expect.arrayContaining(['alert_events', 'overdue', 'rotation_duration', 'rotations']),
+    );
+    const output = tree.outputs.find((o) => o.dir === MODULE && o.name === 'log_metrics');
+    const value = output?.body.value;
+    expect(isBody(value)).toBe(true);
+    const named = Object.values(isBody(value) ? value : {}).map(
+      (v) => /^\$\{google_logging_metric\.([a-z_]+)\.name\}$/.exec(String(v))?.[1],
+    );
+    expect(named.sort()).toEqual(metrics);
   });
 
   it('has a dashboard of rotations, failures, durations and overdue secrets', () => {

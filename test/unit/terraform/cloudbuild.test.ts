@@ -95,7 +95,13 @@ describe('cloudbuild.yaml', () => {
   });
 
   it('builds only after type-check, lint, unit and integration tests, and applies only its own plan', () => {
-    expect(step('build').waitFor).toEqual(['typecheck', 'lint', 'unit-tests', 'integration-tests']);
+    expect(step('build').waitFor).toEqual([
+      'typecheck',
+      'lint',
+      'unit-tests',
+      'unit-tests-runtime',
+      'integration-tests',
+    ]);
     expect(step('terraform-plan').waitFor).toEqual(
       expect.arrayContaining(['terraform-validate', 'upload']),
     );
@@ -122,6 +128,22 @@ describe('cloudbuild.yaml', () => {
     expect(script).toContain('google-cloud-cli-pubsub-emulator');
     expect(script).toContain('node test/run-tests.js --selectProjects integration e2e');
     expect(step('unit-tests').args).toEqual(['test/run-tests.js', '--selectProjects', 'unit']);
+    // The deployed runtime's Node version runs the same unit tests.
+    expect(step('unit-tests-runtime').args).toEqual(step('unit-tests').args);
+    expect(substitutionsIn(step('unit-tests-runtime').name)).toEqual(['_RUNTIME_NODE_IMAGE']);
+    const variables = readFileSync(
+      path.join(ROOT, 'terraform/modules/gsm-rotator/variables.tf'),
+      'utf8',
+    );
+    const runtime = /variable "function_runtime" \{[\s\S]*?default\s*=\s*"nodejs(\d+)"/.exec(
+      variables,
+    );
+    expect(config.substitutions._RUNTIME_NODE_IMAGE).toMatch(
+      new RegExp(`^node:${runtime?.[1]}\\b`),
+    );
+    // package.json engines admits both the CI Node and the deployed runtime's.
+    const engines = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).engines.node;
+    expect(engines).toBe(`^20 || ^${runtime?.[1]}`);
   });
 
   it('lets prod be applied only by the approval-gated prod trigger', () => {

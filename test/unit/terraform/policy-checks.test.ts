@@ -1,6 +1,6 @@
 import {
   checkCustomRolesMatchCode,
-  checkEnvironmentRoots,
+  checkEnvironmentsRoot,
   checkFunctionRolesMatchReach,
   checkManagedSecrets,
   checkNoKeysOrSecretValues,
@@ -8,6 +8,7 @@ import {
   checkOneServiceAccountPerFunction,
   checkPublisherBindings,
   checkSecretManagerAuditConfig,
+  checkSecretReaders,
   checkTriggersRetryAndDeadLetter,
 } from './policy-checks';
 import { clientMethodNames, findMethodCalls, METHOD_PERMISSIONS } from './secret-manager-calls';
@@ -318,18 +319,71 @@ describe('the policy checks catch', () => {
     expect(checkNoKeysOrSecretValues(tree)).toHaveLength(2);
   });
 
-  it('an environment root without remote state, or naming another environment', async () => {
+  it('a consumer reading an admin secret, with a wider role, or granted outside the readers list', async () => {
+    const tree = await tf(`
+      variable "managed_secrets" {
+        type = map(object({ readers = list(string) }))
+      }
+      resource "google_secret_manager_secret" "managed" {
+        labels = { rotator = "managed" }
+      }
+      resource "google_secret_manager_secret" "admin" {
+        labels = { rotator-role = "admin" }
+      }
+      resource "google_secret_manager_secret_iam_member" "on_admin" {
+        for_each  = { for id, s in var.managed_secrets : id => s.readers[0] }
+        secret_id = google_secret_manager_secret.admin.secret_id
+        role      = "roles/secretmanager.secretAccessor"
+        member    = each.value
+      }
+      resource "google_secret_manager_secret_iam_member" "wide" {
+        for_each  = { for id, s in var.managed_secrets : id => s.readers[0] }
+        secret_id = google_secret_manager_secret.managed.secret_id
+        role      = "roles/secretmanager.admin"
+        member    = each.value
+      }
+      resource "google_secret_manager_secret_iam_member" "anyone" {
+        secret_id = google_secret_manager_secret.managed.secret_id
+        role      = "roles/secretmanager.secretAccessor"
+        member    = "domain:example.com"
+      }
+    `);
+    expect(checkSecretReaders(tree)).toEqual([
+      expect.stringContaining(
+        'anyone: must be made for each principal of managed_secrets.*.readers',
+      ),
+      expect.stringContaining('on_admin: a consumer may read a managed secret only'),
+      expect.stringContaining(
+        'wide: roles/secretmanager.admin carries more than reading the value',
+      ),
+      'var.managed_secrets does not validate the principals of readers',
+    ]);
+  });
+
+  it('an environments root with a fixed environment, a fixed state prefix, or a root per environment', async () => {
     const tree = await parseTerraform({
-      'environments/qa/main.tf': `
+      'environments/main.tf': `
+        terraform {
+          backend "gcs" {
+            prefix = "gsm-rotator/dev"
+          }
+        }
         module "gsm_rotator" {
-          source      = "../../modules/gsm-rotator"
+          source      = "../modules/gsm-rotator"
           environment = "dev"
         }
       `,
+      'environments/qa/main.tf': 'locals {}',
     });
-    expect(checkEnvironmentRoots(tree, 'environments')).toEqual([
-      'environments/qa: environment must be "qa"',
-      'environments/qa: no backend "gcs" block',
+    expect(checkEnvironmentsRoot(tree, 'environments')).toEqual([
+      'environments: environment must come from var.environment (the tfvars file)',
+      'environments: the backend must be partial (prefix in ENV.gcs.tfbackend, bucket at init)',
+      'environments/qa: a second root; environments differ by tfvars only',
+    ]);
+    const bare = await parseTerraform({ 'environments/main.tf': 'locals {}' });
+    expect(checkEnvironmentsRoot(bare, 'environments')).toEqual([
+      'environments: must instantiate the gsm-rotator module once',
+      'environments: no backend "gcs" block',
     ]);
   });
 });

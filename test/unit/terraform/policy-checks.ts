@@ -244,15 +244,18 @@ export function checkTriggersRetryAndDeadLetter(tree: TfTree): Violations {
 
 const MIN_ROTATION_PERIOD_SECONDS = 3600;
 
+/** A secret labelled rotator = "managed" (a literal map, or the last entry of a merge). */
+function isManagedSecret(s: TfBlock): boolean {
+  const labels = s.body.labels;
+  return isBody(labels)
+    ? labels.rotator === 'managed'
+    : /\brotator\s*=\s*"managed"/.test(String(labels ?? ''));
+}
+
 /** Managed secrets notify a topic and rotate at most hourly; the rotator's parts are left alone. */
 export function checkManagedSecrets(tree: TfTree): Violations {
   const out: Violations = [];
-  const managed = resourcesOf(tree, 'google_secret_manager_secret').filter((s) => {
-    const labels = s.body.labels;
-    return isBody(labels)
-      ? labels.rotator === 'managed'
-      : /\brotator\s*=\s*"managed"/.test(String(labels ?? ''));
-  });
+  const managed = resourcesOf(tree, 'google_secret_manager_secret').filter(isManagedSecret);
   if (managed.length === 0)
     out.push('no google_secret_manager_secret labelled rotator = "managed"');
 
@@ -599,28 +602,35 @@ export function checkNoKeysOrSecretValues(tree: TfTree): Violations {
   ).map((b) => `${where(b)}: would put a secret value or a key into the Terraform state`);
 }
 
-/** Each environment root uses the module, names itself, and keeps its state in GCS. */
-export function checkEnvironmentRoots(tree: TfTree, environmentsDir: string): Violations {
+/**
+ * The environments root (one for every environment): it calls the module once, with the
+ * environment its tfvars names, and keeps its state in GCS through a partial backend (prefix from
+ * ENV.gcs.tfbackend, bucket at init), so no file of it names a project or another environment's
+ * state. The tfvars and backend files themselves: test/unit/terraform/roots.test.ts.
+ */
+export function checkEnvironmentsRoot(tree: TfTree, dir: string): Violations {
   const out: Violations = [];
-  const dirs = [...new Set(tree.files.map((f) => path.dirname(f)))].filter(
-    (d) => path.dirname(d) === environmentsDir,
+  const uses = tree.modules.filter(
+    (m) => m.dir === dir && /(^|\/)modules\/gsm-rotator$/.test(stringAt(m.body, 'source') ?? ''),
   );
-  if (dirs.length === 0) out.push(`no environment roots under ${environmentsDir}/`);
-  for (const dir of dirs) {
-    const env = path.basename(dir);
-    const uses = tree.modules.filter(
-      (m) => m.dir === dir && stringAt(m.body, 'source') === '../../modules/gsm-rotator',
-    );
-    if (uses.length !== 1) out.push(`${dir}: must instantiate ../../modules/gsm-rotator once`);
-    for (const m of uses) {
-      if (stringAt(m.body, 'environment') !== env) out.push(`${dir}: environment must be "${env}"`);
+  if (uses.length !== 1) out.push(`${dir}: must instantiate the gsm-rotator module once`);
+  for (const m of uses) {
+    if (varName(m.body.environment) !== 'environment') {
+      out.push(`${dir}: environment must come from var.environment (the tfvars file)`);
     }
-    const backend = tree.settings
-      .filter((s) => s.dir === dir)
-      .map((s) => s.body.backend)
-      .find(isBody);
-    if (!backend || !Array.isArray(backend.gcs)) out.push(`${dir}: no backend "gcs" block`);
   }
+  const backend = tree.settings
+    .filter((s) => s.dir === dir)
+    .map((s) => s.body.backend)
+    .find(isBody);
+  if (!backend || !Array.isArray(backend.gcs)) out.push(`${dir}: no backend "gcs" block`);
+  else if (/"(prefix|bucket)"/.test(JSON.stringify(backend.gcs))) {
+    out.push(`${dir}: the backend must be partial (prefix in ENV.gcs.tfbackend, bucket at init)`);
+  }
+  const nested = [...new Set(tree.files.map((f) => path.dirname(f)))].filter((d) =>
+    d.startsWith(`${dir}/`),
+  );
+  for (const d of nested) out.push(`${d}: a second root; environments differ by tfvars only`);
   return out;
 }
 
@@ -637,4 +647,95 @@ export function deployedEntryPoints(tree: TfTree): string[] {
         )
       : [];
   });
+}
+
+/** Roles that read a secret's value: the predefined ones, by name. */
+const VALUE_READING_ROLES = [
+  'roles/secretmanager.secretAccessor',
+  'roles/secretmanager.admin',
+  'roles/secretmanager.secretVersionManager',
+];
+
+/**
+ * Consumers' read access (managed_secrets.*.readers): a value-reading predefined role is granted
+ * only per secret, only on a managed secret (never an admin or Databricks credential secret), only
+ * as secretAccessor, and only to the principals a managed secret's `readers` lists, which the
+ * variable validates (one principal each, no domain or public member).
+ */
+export function checkSecretReaders(tree: TfTree): Violations {
+  const out: Violations = [];
+  const managed = new Set(
+    resourcesOf(tree, 'google_secret_manager_secret')
+      .filter(isManagedSecret)
+      .map((s) => `${s.dir}:google_secret_manager_secret.${s.name}`),
+  );
+  const readerGrants = resourcesOf(tree, ...SECRET_LEVEL_IAM).filter((b) =>
+    VALUE_READING_ROLES.includes(stringAt(b.body, 'role') ?? ''),
+  );
+  for (const b of readerGrants) {
+    const role = stringAt(b.body, 'role');
+    if (role !== 'roles/secretmanager.secretAccessor') {
+      out.push(`${where(b)}: ${role} carries more than reading the value; grant secretAccessor`);
+    }
+    const secrets = referencesTo(
+      stringAt(b.body, 'secret_id') ?? '',
+      'google_secret_manager_secret',
+    );
+    if (secrets.length !== 1 || !managed.has(`${b.dir}:${secrets[0]}`)) {
+      out.push(
+        `${where(b)}: a consumer may read a managed secret only, not ${secrets.join(', ') || 'this'}`,
+      );
+    }
+    const forEach = stringAt(b.body, 'for_each') ?? '';
+    const local = /^\$\{local\.([A-Za-z0-9_]+)\}$/.exec(forEach)?.[1];
+    const source = local ? JSON.stringify(tree.locals.get(b.dir)?.[local] ?? '') : forEach;
+    if (!/var\.managed_secrets/.test(source) || !/\.readers\b/.test(source)) {
+      out.push(`${where(b)}: must be made for each principal of managed_secrets.*.readers`);
+    }
+  }
+  for (const dir of new Set(readerGrants.map((b) => b.dir))) {
+    const variable = tree.variables.find((v) => v.dir === dir && v.name === 'managed_secrets');
+    const validated = blocks(variable?.body ?? {}, 'validation').some((v) => {
+      const condition = stringAt(v, 'condition') ?? '';
+      return /\.readers\b/.test(condition) && /serviceAccount/.test(condition);
+    });
+    if (!validated) out.push('var.managed_secrets does not validate the principals of readers');
+  }
+  return out;
+}
+
+/**
+ * The Secret Manager permissions of the predefined roles the module grants to people, from
+ * Google's IAM roles reference (cloud.google.com/iam/docs/roles-permissions/secretmanager).
+ */
+const PREDEFINED_SECRET_MANAGER_PERMISSIONS: Readonly<Record<string, readonly string[]>> = {
+  'roles/secretmanager.viewer': [
+    'secretmanager.locations.get',
+    'secretmanager.locations.list',
+    'secretmanager.secrets.get',
+    'secretmanager.secrets.getIamPolicy',
+    'secretmanager.secrets.list',
+    'secretmanager.versions.get',
+    'secretmanager.versions.list',
+  ],
+  'roles/secretmanager.secretAccessor': ['secretmanager.versions.access'],
+  'roles/pubsub.publisher': [],
+};
+
+/**
+ * The Secret Manager permissions terraform gives var.operator_members (sorted): every IAM grant
+ * made for each operator, predefined roles by the table above, custom roles resolved.
+ */
+export function operatorPermissions(tree: TfTree): string[] {
+  const out = new Set<string>();
+  for (const b of resourcesOf(tree, ...SECRET_LEVEL_IAM, ...PROJECT_LEVEL_IAM, ...TOPIC_IAM)) {
+    if (!JSON.stringify(b.body.for_each ?? '').includes('var.operator_members')) continue;
+    const role = stringAt(b.body, 'role') ?? '';
+    const predefined = PREDEFINED_SECRET_MANAGER_PERMISSIONS[role];
+    const custom = customRolePermissions(tree, b, role);
+    if (predefined) for (const p of predefined) out.add(p);
+    else if (custom && custom.length > 0) for (const p of custom.flat()) out.add(p);
+    else out.add(`unknown-role:${role}`);
+  }
+  return [...out].filter((p) => p.startsWith('secretmanager.') || p.startsWith('unknown')).sort();
 }

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import {
   checkCustomRolesMatchCode,
-  checkEnvironmentRoots,
+  checkEnvironmentsRoot,
   checkFunctionRolesMatchReach,
   checkManagedSecrets,
   checkNoKeysOrSecretValues,
@@ -11,10 +11,12 @@ import {
   checkOneServiceAccountPerFunction,
   checkPublisherBindings,
   checkSecretManagerAuditConfig,
+  checkSecretReaders,
   checkTriggersRetryAndDeadLetter,
   deployedEntryPoints,
+  operatorPermissions,
 } from './policy-checks';
-import { reachableStoreMethods, STORE_METHOD_PERMISSIONS } from './reachable-calls';
+import { type EntryPoint, reachableFrom, STORE_METHOD_PERMISSIONS } from './reachable-calls';
 import { findSecretManagerCalls, type MethodCall } from './secret-manager-calls';
 import { loadTerraform, type TfTree } from './terraform-tree';
 
@@ -35,6 +37,39 @@ const FACTORIES = {
   retire_versions: { file: 'functions/retire-versions.ts', factory: 'makeRetireVersions' },
 };
 const WIRING = { file: 'shared/runtime/deps.ts', factory: 'productionDeps' };
+
+/**
+ * The CLI commands (every exported `run…` of cli/commands/), and who runs them. terraform's
+ * operator_members must be able to run the OPERATOR ones with what the module grants them; the
+ * PRIVILEGED ones read values or write what operators may not, and are run as someone who may
+ * (docs/operations.md, "Permissions"). A new command must be put in one of the two lists.
+ */
+const OPERATOR_COMMANDS = [
+  'runHistory',
+  'runPause',
+  'runResume',
+  'runRetireDryRun',
+  'runRotate',
+  'runStatus',
+];
+const PRIVILEGED_COMMANDS: Record<string, string> = {
+  runCheck: 'logs in: reads the managed and the admin credential',
+  runAdopt:
+    "reads and adds a version, updates an unmanaged secret, writes an admin secret's binding",
+  runRollback: 'logs in with previous and the admin credential, adds a version',
+};
+
+function cliCommands(): Record<string, EntryPoint[]> {
+  const dir = path.join(ROOT, 'cli/commands');
+  const out: Record<string, EntryPoint[]> = {};
+  for (const name of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+    const text = readFileSync(path.join(dir, name), 'utf8');
+    for (const m of text.matchAll(/^export (?:async )?function (run[A-Z]\w*)/gm)) {
+      out[m[1] as string] = [{ file: `cli/commands/${name}`, factory: m[1] as string }];
+    }
+  }
+  return out;
+}
 
 /** Names registered with functions-framework in functions/index.ts (cloudEvent / http). */
 function registeredEntryPoints(): string[] {
@@ -66,25 +101,34 @@ describe('terraform/ follows the deployment rules', () => {
   let tree: TfTree;
   let calls: MethodCall[];
   let reach: Record<string, string[]>;
+  let cliReach: Record<string, string[]>;
 
   beforeAll(async () => {
     tree = await loadTerraform(TERRAFORM);
     calls = findSecretManagerCalls(ROOT, ['shared', 'functions', 'cli']);
-    // The TypeScript checker over the whole product: tens of seconds on a busy machine.
-    reach = Object.fromEntries(
-      Object.entries(reachableStoreMethods(ROOT, FACTORIES, WIRING)).map(([fn, methods]) => [
-        fn,
+    // The TypeScript checker over the whole product, once: tens of seconds on a busy machine.
+    const commands = cliCommands();
+    const all = Object.fromEntries(
+      Object.entries(
+        reachableFrom(ROOT, {
+          ...Object.fromEntries(Object.entries(FACTORIES).map(([k, e]) => [k, [e, WIRING]])),
+          ...commands,
+        }),
+      ).map(([key, methods]) => [
+        key,
         methods.map((m) => STORE_METHOD_PERMISSIONS[m] ?? `unmapped:${m}`).sort(),
       ]),
     );
+    reach = Object.fromEntries(Object.keys(FACTORIES).map((k) => [k, all[k] ?? []]));
+    cliReach = Object.fromEntries(Object.keys(commands).map((k) => [k, all[k] ?? []]));
   }, 180_000);
 
-  it('parses the module and the three environment roots', () => {
+  it('parses the module, the environments root and the examples', () => {
     const dirs = new Set(tree.files.map((f) => path.dirname(f)));
     expect([...dirs].sort()).toEqual([
-      'environments/dev',
-      'environments/prod',
-      'environments/staging',
+      'environments',
+      'examples/minimal',
+      'examples/with-databricks-consumers',
       'modules/gsm-rotator',
     ]);
     expect(tree.resources.length).toBeGreaterThan(30);
@@ -138,6 +182,43 @@ describe('terraform/ follows the deployment rules', () => {
     expect(checkFunctionRolesMatchReach(tree, reach)).toEqual([]);
   });
 
+  it('lets consumers read the value of a managed secret they are listed as readers of, nothing else', () => {
+    expect(
+      tree.resources.filter(
+        (r) => r.type === 'google_secret_manager_secret_iam_member' && /reader/.test(r.name),
+      ),
+    ).toHaveLength(1);
+    expect(checkSecretReaders(tree)).toEqual([]);
+  });
+
+  it("lets operator_members run every operator command with the module's grants, and only those", () => {
+    const commands = Object.keys(cliReach).sort();
+    // Every command is put in one list (a new command needs a decision), and none in both.
+    expect(
+      commands.filter((c) => !OPERATOR_COMMANDS.includes(c) && !(c in PRIVILEGED_COMMANDS)),
+    ).toEqual([]);
+    expect(OPERATOR_COMMANDS.filter((c) => c in PRIVILEGED_COMMANDS)).toEqual([]);
+    expect(OPERATOR_COMMANDS.filter((c) => !commands.includes(c))).toEqual([]);
+    // The scan sees the commands' calls (pause writes the Secret).
+    expect(cliReach.runPause).toContain('secretmanager.secrets.update');
+    const granted = operatorPermissions(tree);
+    const missing = OPERATOR_COMMANDS.flatMap((c) =>
+      (cliReach[c] ?? []).filter((p) => !granted.includes(p)).map((p) => `${c}: ${p}`),
+    );
+    expect(missing).toEqual([]);
+    // Operators never read a value, add a version or change a version's state.
+    expect(granted.filter((p) => /versions\.(access|add|enable|disable|destroy)$/.test(p))).toEqual(
+      [],
+    );
+    // What makes the privileged ones privileged: each reaches a value or a write operators lack.
+    for (const c of Object.keys(PRIVILEGED_COMMANDS).filter((k) => commands.includes(k))) {
+      expect({ c, beyond: (cliReach[c] ?? []).some((p) => !granted.includes(p)) }).toEqual({
+        c,
+        beyond: true,
+      });
+    }
+  });
+
   it('runs each function as its own service account', () => {
     expect(checkOneServiceAccountPerFunction(tree)).toEqual([]);
   });
@@ -160,7 +241,7 @@ describe('terraform/ follows the deployment rules', () => {
     expect(checkNoKeysOrSecretValues(tree)).toEqual([]);
   });
 
-  it('has one root per environment, each using the module with its own state prefix', () => {
-    expect(checkEnvironmentRoots(tree, 'environments')).toEqual([]);
+  it('has one root for every environment, using the module, with a partial GCS backend', () => {
+    expect(checkEnvironmentsRoot(tree, 'environments')).toEqual([]);
   });
 });

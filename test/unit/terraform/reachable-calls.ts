@@ -39,7 +39,24 @@ export function reachableStoreMethods(
   entries: Record<string, EntryPoint>,
   wiring: EntryPoint,
 ): Record<string, string[]> {
-  const files = [...Object.values(entries), wiring].map((e) => path.join(root, e.file));
+  return reachableFrom(
+    root,
+    Object.fromEntries(Object.entries(entries).map(([key, e]) => [key, [e, wiring]])),
+  );
+}
+
+/**
+ * For each key, the SecretStore methods reachable from all of its starts (sorted): e.g. a CLI
+ * command's `run…` function alone, or a function's factory plus the production wiring. One
+ * TypeScript program for every key.
+ */
+export function reachableFrom(
+  root: string,
+  starts: Record<string, EntryPoint[]>,
+): Record<string, string[]> {
+  const files = [
+    ...new Set(Object.values(starts).flatMap((list) => list.map((e) => path.join(root, e.file)))),
+  ];
   const program = ts.createProgram(files, {
     target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.CommonJS,
@@ -103,8 +120,7 @@ export function reachableStoreMethods(
     return [...methods].sort();
   };
 
-  const wiringDecls = exported(wiring);
   return Object.fromEntries(
-    Object.entries(entries).map(([key, e]) => [key, walk([...exported(e), ...wiringDecls])]),
+    Object.entries(starts).map(([key, list]) => [key, walk(list.flatMap(exported))]),
   );
 }

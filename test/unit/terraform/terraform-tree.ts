@@ -23,6 +23,7 @@ export interface TfTree {
   resources: TfBlock[];
   variables: TfBlock[];
   modules: TfBlock[];
+  outputs: TfBlock[];
   /** `terraform { … }` blocks, with backend and required_providers. */
   settings: TfBlock[];
   /** Locals merged per directory. */
@@ -74,6 +75,7 @@ function collect(tree: TfTree, dir: string, file: string, json: HclBody): void {
   for (const [kind, target] of [
     ['variable', tree.variables],
     ['module', tree.modules],
+    ['output', tree.outputs],
   ] as const) {
     const byName = json[kind];
     if (!isBody(byName)) continue;
@@ -98,6 +100,7 @@ export async function parseTerraform(sources: Record<string, string>): Promise<T
     resources: [],
     variables: [],
     modules: [],
+    outputs: [],
     settings: [],
     locals: new Map(),
   };
