@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { PubSub } from '@google-cloud/pubsub';
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import {
@@ -14,15 +14,14 @@ import { type PostgresServer, startPostgres } from '../devtools/postgres-server'
 import { type PubSubHandle, startPubSub } from '../emulator/pubsub/start';
 import { type SecretManagerEmulator, startSecretManagerEmulator } from '../emulator/secret-manager';
 import { makeRotateSecret } from '../functions/rotate-secret';
-import { systemClock } from '../shared/clock';
 import { CONFIG_KEYS, MANAGED_LABEL } from '../shared/config/annotations';
 import type { StrategyName } from '../shared/config/rotation-config';
-import { engineFor } from '../shared/engines/registry';
 import { createLogger } from '../shared/logging/logger';
 import { Redactor } from '../shared/logging/redactor';
 import { createPubSubPublish } from '../shared/messaging/publisher';
 import type { RotatorDeps } from '../shared/rotation/context';
 import { secretStoreFromEnv } from '../shared/runtime/deps';
+import { buildRotatorDeps } from '../shared/runtime/rotator-deps';
 import { createSecretManagerClient } from '../shared/secrets/client';
 import type { SecretStore } from '../shared/secrets/secret-store';
 import { SERVES_KEY } from '../shared/trust/serves';
@@ -79,15 +78,11 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
   // Production logs every line to stdout at INFO; the bench pays the same serialisation, then
   // drops the line.
   const logger = createLogger({ redactor, minSeverity: 'INFO', sink: { write: () => {} } });
-  const deps: RotatorDeps = {
+  const deps: RotatorDeps = buildRotatorDeps({
     store,
-    engineFor,
     publish: createPubSubPublish({ projectId: PROJECT, pubsub: pubsubClient }),
-    clock: systemClock,
-    randomBytes,
     logger,
     redactor,
-    newHolderId: () => randomUUID(),
     settings: {
       rotationEventsTopic: ROTATION_EVENTS,
       leaseMs: 600_000,
@@ -95,7 +90,8 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
       testRetryDelayMs: 1000,
       scope: { projects: [PROJECT] },
     },
-  };
+  });
+
   const adminSecrets = new Map<FixtureEngine, string>();
   const addVersion = (parent: string, payload: unknown) =>
     client.addSecretVersion({ parent, payload: { data: Buffer.from(JSON.stringify(payload)) } });

@@ -7,7 +7,8 @@ import { createLogger } from '../shared/logging/logger';
 import { Redactor } from '../shared/logging/redactor';
 import { createPubSubPublish } from '../shared/messaging/publisher';
 import type { Publish } from '../shared/rotation/context';
-import { databricksClients, secretStoreFromEnv } from '../shared/runtime/deps';
+import { databricksClients } from '../shared/runtime/databricks-clients';
+import { secretStoreFromEnv } from '../shared/runtime/deps';
 import type { CliDeps } from './deps';
 
 /** An operator waits at a terminal: a few quick retries, not the functions' minute of patience. */

@@ -1,73 +1,32 @@
-import { randomBytes, randomUUID } from 'node:crypto';
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { systemClock } from '../clock';
 import type { DatabricksClient } from '../databricks/client';
-import type { WorkspaceClientDeps } from '../databricks/workspace-client';
 import type { WorkspaceConfig } from '../databricks/workspace-config';
 import { createLogger, type Logger } from '../logging/logger';
 import { Redactor } from '../logging/redactor';
 import { createPubSubPublish } from '../messaging/publisher';
-import type { RotatorDeps } from '../rotation/context';
+import type { RotatorDeps, RotatorSettings } from '../rotation/context';
 import { createGcpSecretStore } from '../secrets/gcp-secret-store';
-import { readCurrentValue } from '../secrets/read-current';
 import type { SecretStore } from '../secrets/secret-store';
-import {
-  assertCredentialSecretPinned,
-  assertWorkspacePinned,
-  type DatabricksPins,
-} from '../trust/databricks-pins';
+import { databricksClients } from './databricks-clients';
+import { buildRotatorDeps } from './rotator-deps';
 import { parseSettings, type Settings } from './settings';
 
-/** What every function needs; production wiring below, tests build their own. */
+/**
+ * What every function needs: the rotator's dependencies (rotator-deps.ts), the deployment's
+ * settings and its Databricks clients. productionDeps() below is the wiring; tests call
+ * buildRotatorDeps with their own clients.
+ */
 export interface Deps extends RotatorDeps {
   runtime: Settings;
   /** A Databricks client per workspace, signed in as the workspace config says. */
   databricksClientFor: (workspace: WorkspaceConfig) => DatabricksClient;
 }
 
-/**
- * Databricks clients cached per workspace host and auth, so tokens are cached too. With `pins`
- * (the functions always pass the deployment's), a workspace host or credential secret the
- * deployment does not pin is refused (TrustError) before any token is read or request is sent.
- * The operator CLI passes none: it runs as the operator, with the operator's own rights.
- */
-export function databricksClients(
-  base: Omit<WorkspaceClientDeps, 'readSecret'>,
-  store: SecretStore,
-  projectId: string,
-  pins?: DatabricksPins,
-): (workspace: WorkspaceConfig) => DatabricksClient {
-  // Secret references in the workspace config: a short id (in the functions' project), a full
-  // secret name (its current value), or a full version name.
-  const readSecret = async (ref: string) => {
-    if (pins) assertCredentialSecretPinned(ref, pins, projectId);
-    const full = ref.startsWith('projects/') ? ref : `projects/${projectId}/secrets/${ref}`;
-    const [, secret, version] = /^(.*?)(?:\/versions\/([^/]+))?$/.exec(full) ?? [];
-    return version && secret ? store.accessVersion(secret, version) : readCurrentValue(store, full);
-  };
-  const clients = new Map<string, DatabricksClient>();
-  return (workspace) => {
-    if (pins) assertWorkspacePinned(workspace, pins, projectId);
-    const key = JSON.stringify(workspace);
-    let client = clients.get(key);
-    if (!client) {
-      client = lazy.databricks().createWorkspaceClient(workspace, {
-        ...base,
-        readSecret,
-      });
-      clients.set(key, client);
-    }
-    return client;
-  };
-}
-
-// Heavy modules (gax, the database drivers, google-auth-library) are required on first use, not
+// Heavy modules (gax) are required on first use, not
 // at import: a cold start that only acknowledges an event should not pay for them.
 const lazy = {
   secrets: () => require('../secrets/client') as typeof import('../secrets/client'),
-  engines: () => require('../engines/registry') as typeof import('../engines/registry'),
-  databricks: () =>
-    require('../databricks/workspace-client') as typeof import('../databricks/workspace-client'),
 };
 
 /** One Secret Manager client per location (global, or a regional endpoint), created on first use. */
@@ -111,33 +70,27 @@ export function productionDeps(env: NodeJS.ProcessEnv = process.env): () => Deps
     const redactor = new Redactor();
     const logger: Logger = createLogger({ redactor, minSeverity: runtime.logLevel });
     const store = secretStoreFromEnv(redactor, env);
+    const settings: RotatorSettings = {
+      rotationEventsTopic: runtime.rotationEventsTopic,
+      leaseMs: runtime.leaseMs,
+      maxAttempts: runtime.maxAttempts,
+      testAttempts: runtime.testAttempts,
+      testRetryDelayMs: runtime.testRetryDelayMs,
+      ...(runtime.minGracePeriodMs === undefined
+        ? {}
+        : { minGracePeriodMs: runtime.minGracePeriodMs }),
+      scope: runtime.scope,
+    };
+    const publish = createPubSubPublish({ projectId: runtime.projectId });
     deps = {
+      ...buildRotatorDeps({ store, publish, logger, redactor, settings }),
       runtime,
-      store,
       databricksClientFor: databricksClients(
         { clock: systemClock, random: Math.random, redactor, logger },
         store,
         runtime.projectId,
         runtime.databricks,
       ),
-      engineFor: (name) => lazy.engines().engineFor(name),
-      publish: createPubSubPublish({ projectId: runtime.projectId }),
-      clock: systemClock,
-      randomBytes,
-      logger,
-      redactor,
-      newHolderId: () => randomUUID(),
-      settings: {
-        rotationEventsTopic: runtime.rotationEventsTopic,
-        leaseMs: runtime.leaseMs,
-        maxAttempts: runtime.maxAttempts,
-        testAttempts: runtime.testAttempts,
-        testRetryDelayMs: runtime.testRetryDelayMs,
-        ...(runtime.minGracePeriodMs === undefined
-          ? {}
-          : { minGracePeriodMs: runtime.minGracePeriodMs }),
-        scope: runtime.scope,
-      },
     };
     return deps;
   };

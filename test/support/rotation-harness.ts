@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { type TestServerAddress, testDatabasesFromEnv } from '../../devtools/databases';
 import {
@@ -10,7 +10,7 @@ import {
   loginPayload,
 } from '../../devtools/db-fixtures';
 import { startSecretManagerEmulator } from '../../emulator/secret-manager';
-import { type Clock, systemClock } from '../../shared/clock';
+import type { Clock } from '../../shared/clock';
 import { CONFIG_KEYS, MANAGED_LABEL } from '../../shared/config/annotations';
 import type { DatabaseEngine, EngineName } from '../../shared/engines/engine';
 import { engineFor } from '../../shared/engines/registry';
@@ -19,6 +19,7 @@ import { Redactor } from '../../shared/logging/redactor';
 import type { RotatorDeps } from '../../shared/rotation/context';
 import { readHistory, readState } from '../../shared/rotation/state';
 import { secretStoreFromEnv } from '../../shared/runtime/deps';
+import { buildRotatorDeps } from '../../shared/runtime/rotator-deps';
 import { createSecretManagerClient } from '../../shared/secrets/client';
 import type { SecretStore } from '../../shared/secrets/secret-store';
 import { SERVES_KEY } from '../../shared/trust/serves';
@@ -81,28 +82,30 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
   const databases = testDatabasesFromEnv();
   const adminSecrets = new Map<FixtureEngine, string>();
 
-  const deps: RotatorDeps = {
-    store: recordingStore,
-    engineFor: (name: EngineName) => (options.wrapEngine ?? ((e) => e))(engineFor(name)),
-    publish: async (topic, data, attributes) => {
-      if (options.publishFails?.()) throw new Error('publish failed (injected)');
-      published.push({ topic, data: JSON.parse(data), attributes });
+  const deps: RotatorDeps = buildRotatorDeps(
+    {
+      store: recordingStore,
+      publish: async (topic, data, attributes) => {
+        if (options.publishFails?.()) throw new Error('publish failed (injected)');
+        published.push({ topic, data: JSON.parse(data), attributes });
+      },
+      logger: createLogger({ sink, redactor: new Redactor(), minSeverity: 'DEBUG' }),
+      redactor,
+      settings: {
+        rotationEventsTopic: `projects/${PROJECT}/topics/rotation-events`,
+        leaseMs: options.leaseMs ?? 60_000,
+        testAttempts: 2,
+        testRetryDelayMs: 50,
+        // Tests use grace windows of seconds; deployments keep the floor (rotation-config.ts).
+        minGracePeriodMs: 0,
+        scope: { projects: [PROJECT] },
+      },
     },
-    clock: options.clock ?? systemClock,
-    randomBytes,
-    logger: createLogger({ sink, redactor: new Redactor(), minSeverity: 'DEBUG' }),
-    redactor,
-    newHolderId: () => randomUUID(),
-    settings: {
-      rotationEventsTopic: `projects/${PROJECT}/topics/rotation-events`,
-      leaseMs: options.leaseMs ?? 60_000,
-      testAttempts: 2,
-      testRetryDelayMs: 50,
-      // Tests use grace windows of seconds; deployments keep the floor (rotation-config.ts).
-      minGracePeriodMs: 0,
-      scope: { projects: [PROJECT] },
+    {
+      engineFor: (name: EngineName) => (options.wrapEngine ?? ((e) => e))(engineFor(name)),
+      ...(options.clock ? { clock: options.clock } : {}),
     },
-  };
+  );
 
   const serverFor = (engine: FixtureEngine) =>
     engine === 'postgres' ? databases.postgres : databases.mariadb;

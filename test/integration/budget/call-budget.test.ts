@@ -14,7 +14,7 @@ import type { RotationRequest } from '../../../shared/events/rotation-request';
 import { createLogger } from '../../../shared/logging/logger';
 import { Redactor } from '../../../shared/logging/redactor';
 import { handleRotationRequest } from '../../../shared/rotation/rotator';
-import { databricksClients } from '../../../shared/runtime/deps';
+import { databricksClients } from '../../../shared/runtime/databricks-clients';
 import { parseSettings } from '../../../shared/runtime/settings';
 import {
   createRotationHarness,

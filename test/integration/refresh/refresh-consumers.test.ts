@@ -13,7 +13,7 @@ import { Redactor } from '../../../shared/logging/redactor';
 import { planSecret } from '../../../shared/retirement/retire-secret';
 import { readRefreshRecord } from '../../../shared/rotation/refresh-record';
 import { handleRotationRequest } from '../../../shared/rotation/rotator';
-import { databricksClients } from '../../../shared/runtime/deps';
+import { databricksClients } from '../../../shared/runtime/databricks-clients';
 import {
   createRotationHarness,
   type ManagedSecret,

@@ -13,7 +13,7 @@ import { ROTATION_OUTCOME_SCHEMA } from '../../../shared/events/rotation-outcome
 import { createLogger } from '../../../shared/logging/logger';
 import { Redactor } from '../../../shared/logging/redactor';
 import type { RotatorDeps } from '../../../shared/rotation/context';
-import { databricksClients } from '../../../shared/runtime/deps';
+import { databricksClients } from '../../../shared/runtime/databricks-clients';
 import type { SecretStore } from '../../../shared/secrets/secret-store';
 import {
   canLogin,
