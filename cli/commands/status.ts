@@ -1,8 +1,8 @@
 import { ALIASES, MANAGED_FILTER } from '../../shared/config/annotations';
 import { formatDuration } from '../../shared/config/duration';
+import { readRefreshRecord } from '../../shared/consumers/refresh-record';
 import { checkOverdue } from '../../shared/retirement/overdue';
 import { consumerIdsOf } from '../../shared/retirement/retire-secret';
-import { readRefreshRecord } from '../../shared/rotation/refresh-record';
 import { readHistory, readState } from '../../shared/rotation/state';
 import { describeSchedule, rfc3339InZone, wallTimeInZone } from '../../shared/schedule/describe';
 import { readPause } from '../../shared/schedule/pause';

@@ -3,6 +3,7 @@ import { type Clock, systemClock } from '../../shared/clock';
 import { createLogger, type Logger } from '../../shared/logging/logger';
 import { CallCounter } from './call-counter';
 import { DelayedPointers } from './consistency';
+import { processDue } from './due-changes';
 import { createEtagSource } from './etag';
 import { FaultInjector } from './faults';
 import {
@@ -15,8 +16,8 @@ import { loadState, saveState } from './persistence';
 import { serviceDefinition } from './protos';
 import { QuotaLimiter, type QuotaOptions } from './quotas';
 import { RotationClock } from './rotation-clock';
+import { SecretTable } from './secret-table';
 import { createServiceImplementation } from './service';
-import { SecretStore } from './store';
 import { PRODUCTION_LIMITS, RELAXED_LIMITS } from './validation';
 
 export type { CallCounts } from './call-counter';
@@ -88,7 +89,7 @@ export async function startSecretManagerEmulator(
   const logger = options.logger ?? createLogger({ minSeverity: 'WARNING' });
   const persisted = options.stateFile ? loadState(options.stateFile) : undefined;
   const etags = createEtagSource(clock, persisted?.etagLast ?? 0);
-  const store = new SecretStore({
+  const secrets = new SecretTable({
     clock,
     etags,
     limits: options.relaxedRotationLimits ? RELAXED_LIMITS : PRODUCTION_LIMITS,
@@ -96,11 +97,11 @@ export async function startSecretManagerEmulator(
       ? { pointers: new DelayedPointers(options.aliasReadDelayMs) }
       : {}),
   });
-  if (persisted) store.load(persisted.secrets);
+  if (persisted) secrets.load(persisted.secrets);
 
   const stateFile = options.stateFile;
   const persist = stateFile
-    ? () => saveState(stateFile, { etagLast: etags.last, secrets: store.allSecrets() })
+    ? () => saveState(stateFile, { etagLast: etags.last, secrets: secrets.allSecrets() })
     : () => {};
   const notifications = createNotificationSink();
   const dispatcher = new Dispatcher(notifications, options.notifier, logger);
@@ -110,7 +111,7 @@ export async function startSecretManagerEmulator(
     ? new QuotaLimiter(clock, options.quotas === true ? {} : options.quotas)
     : undefined;
   const rotationClock = new RotationClock(
-    () => store.processDue(),
+    () => processDue(secrets),
     (events) => {
       dispatcher.dispatch(events);
       persist();
@@ -121,7 +122,7 @@ export async function startSecretManagerEmulator(
   server.addService(
     serviceDefinition,
     createServiceImplementation({
-      store,
+      secrets,
       dispatcher,
       faults,
       calls,

@@ -11,6 +11,7 @@ import { notFound, SmError, unimplemented } from './errors';
 import type { SecretEvent } from './events';
 import type { FaultInjector, RpcMethod } from './faults';
 import { compileFilter } from './filter';
+import { getIamPolicy, setIamPolicy, testIamPermissions } from './iam-policies';
 import { parseParent, parseSecretName, parseVersionName, versionNameOf } from './names';
 import type { Dispatcher } from './notifications';
 import { paginate } from './paging';
@@ -26,16 +27,32 @@ import {
   versionFilterView,
   versionToProto,
 } from './resources';
-import type { SecretStore } from './store';
+import type { SecretTable } from './secret-table';
+import {
+  assertCreatable,
+  assertUpdatable,
+  createSecret,
+  deleteSecret,
+  updateSecret,
+} from './secret-writes';
 import { validateTopics } from './validation';
+import {
+  accessVersion,
+  addVersion,
+  destroyVersion,
+  disableVersion,
+  enableVersion,
+  getVersion,
+  listVersions,
+} from './version-ops';
 
 /**
  * The gRPC handlers of google.cloud.secretmanager.v1.SecretManagerService: decode the request,
- * run the store operation, announce its events, persist, answer. Requests arrive decoded by the
- * API's own descriptors (proto-loader), which is the shape check; the store judges the content.
+ * run the operation on the secret table, announce its events, persist, answer. Requests arrive decoded by the
+ * API's own descriptors (proto-loader), which is the shape check; the operations judge the content.
  */
 export interface ServiceDeps {
-  store: SecretStore;
+  secrets: SecretTable;
   dispatcher: Dispatcher;
   faults: FaultInjector;
   /** Counts every request that arrives, refused ones included. */
@@ -69,7 +86,7 @@ interface IamRequest {
 }
 
 export function createServiceImplementation(deps: ServiceDeps): UntypedServiceImplementation {
-  const { store, dispatcher } = deps;
+  const { secrets, dispatcher } = deps;
 
   const changed = (events: SecretEvent[]) => {
     dispatcher.dispatch(events);
@@ -103,8 +120,8 @@ export function createServiceImplementation(deps: ServiceDeps): UntypedServiceIm
     ListSecrets: unary<ListRequest>('listSecrets', (req) => {
       const parent = parseParent(req.parent ?? '');
       const matches = compileFilter(req.filter, SECRET_FILTER_FIELDS);
-      const secrets = store.listSecrets(parent).filter((s) => matches(secretFilterView(s)));
-      const page = paginate(secrets, (s) => s.name, req.pageSize, req.pageToken);
+      const listed = secrets.listSecrets(parent).filter((s) => matches(secretFilterView(s)));
+      const page = paginate(listed, (s) => s.name, req.pageSize, req.pageToken);
       return {
         secrets: page.items.map(secretToProto),
         nextPageToken: page.nextPageToken,
@@ -117,9 +134,9 @@ export function createServiceImplementation(deps: ServiceDeps): UntypedServiceIm
       async (req) => {
         const parent = parseParent(req.parent ?? '');
         const input = secretInputFromProto(req.secret);
-        store.assertCreatable(parent, req.secretId);
+        assertCreatable(secrets, parent, req.secretId);
         if (input.topics.length > 0) await configureTopics(input.topics);
-        const change = store.createSecret(parent, req.secretId, input);
+        const change = createSecret(secrets, parent, req.secretId, input);
         changed(change.events);
         return secretToProto(change.result);
       },
@@ -134,23 +151,23 @@ export function createServiceImplementation(deps: ServiceDeps): UntypedServiceIm
         if (paths && input.topics.length > 0 && canonicalMask(paths).includes('topics')) {
           // Production publishes to the topics after the existence and etag checks, before
           // judging anything else.
-          store.assertUpdatable(ref, input.etag);
+          assertUpdatable(secrets, ref, input.etag);
           await configureTopics(input.topics);
         }
-        const change = store.updateSecret(ref, input, paths);
+        const change = updateSecret(secrets, ref, input, paths);
         changed(change.events);
         return secretToProto(change.result);
       },
     ),
 
     DeleteSecret: unary<NameRequest>('deleteSecret', (req) => {
-      const change = store.deleteSecret(parseSecretName(req.name ?? ''), req.etag);
+      const change = deleteSecret(secrets, parseSecretName(req.name ?? ''), req.etag);
       changed(change.events);
       return {};
     }),
 
     GetSecret: unary<NameRequest>('getSecret', (req) =>
-      secretToProto(store.getSecret(parseSecretName(req.name ?? ''))),
+      secretToProto(secrets.getSecret(parseSecretName(req.name ?? ''))),
     ),
 
     AddSecretVersion: unary<{
@@ -158,20 +175,23 @@ export function createServiceImplementation(deps: ServiceDeps): UntypedServiceIm
       payload?: { data?: Buffer; dataCrc32c?: string } | null;
     }>('addSecretVersion', (req) => {
       const ref = parseSecretName(req.parent ?? '');
-      const change = store.addVersion(
+      const change = addVersion(
+        secrets,
         ref,
         req.payload?.data ?? Buffer.alloc(0),
         req.payload?.dataCrc32c,
       );
       changed(change.events);
-      return versionToProto(store.getSecret(ref), change.result);
+      return versionToProto(secrets.getSecret(ref), change.result);
     }),
 
     ListSecretVersions: unary<ListRequest>('listSecretVersions', (req) => {
       const ref = parseSecretName(req.parent ?? '');
-      const secret = store.getSecret(ref);
+      const secret = secrets.getSecret(ref);
       const matches = compileFilter(req.filter, VERSION_FILTER_FIELDS);
-      const versions = store.listVersions(ref).filter((v) => matches(versionFilterView(secret, v)));
+      const versions = listVersions(secrets, ref).filter((v) =>
+        matches(versionFilterView(secret, v)),
+      );
       const page = paginate(versions, (v) => String(v.number), req.pageSize, req.pageToken);
       return {
         versions: page.items.map((v) => versionToProto(secret, v)),
@@ -181,12 +201,12 @@ export function createServiceImplementation(deps: ServiceDeps): UntypedServiceIm
     }),
 
     GetSecretVersion: unary<NameRequest>('getSecretVersion', (req) => {
-      const { secret, version } = store.getVersion(parseVersionName(req.name ?? ''));
+      const { secret, version } = getVersion(secrets, parseVersionName(req.name ?? ''));
       return versionToProto(secret, version);
     }),
 
     AccessSecretVersion: unary<NameRequest>('accessSecretVersion', (req) => {
-      const { secret, version, payload } = store.accessVersion(parseVersionName(req.name ?? ''));
+      const { secret, version, payload } = accessVersion(secrets, parseVersionName(req.name ?? ''));
       return {
         name: versionNameOf(secret.name, version.number),
         payload: { data: payload, dataCrc32c: String(crc32c(payload)) },
@@ -194,20 +214,20 @@ export function createServiceImplementation(deps: ServiceDeps): UntypedServiceIm
     }),
 
     DisableSecretVersion: unary<NameRequest>('disableSecretVersion', (req) =>
-      versionChange(store.disableVersion(parseVersionName(req.name ?? ''), req.etag), req),
+      versionChange(disableVersion(secrets, parseVersionName(req.name ?? ''), req.etag), req),
     ),
 
     EnableSecretVersion: unary<NameRequest>('enableSecretVersion', (req) =>
-      versionChange(store.enableVersion(parseVersionName(req.name ?? ''), req.etag), req),
+      versionChange(enableVersion(secrets, parseVersionName(req.name ?? ''), req.etag), req),
     ),
 
     DestroySecretVersion: unary<NameRequest>('destroySecretVersion', (req) =>
-      versionChange(store.destroyVersion(parseVersionName(req.name ?? ''), req.etag), req),
+      versionChange(destroyVersion(secrets, parseVersionName(req.name ?? ''), req.etag), req),
     ),
 
     SetIamPolicy: unary<IamRequest>('setIamPolicy', (req) => {
       const ref = parseSecretName(req.resource ?? '');
-      const policy = store.setIamPolicy(ref, {
+      const policy = setIamPolicy(secrets, ref, {
         ...(req.policy?.version ? { version: req.policy.version } : {}),
         bindings: req.policy?.bindings ?? [],
         auditConfigs: req.policy?.auditConfigs ?? [],
@@ -218,12 +238,13 @@ export function createServiceImplementation(deps: ServiceDeps): UntypedServiceIm
     }),
 
     GetIamPolicy: unary<IamRequest>('getIamPolicy', (req) => {
-      const policy = store.getIamPolicy(parseSecretName(req.resource ?? ''));
+      const policy = getIamPolicy(secrets, parseSecretName(req.resource ?? ''));
       return { ...policy, etag: Buffer.from(policy.etag, 'base64') };
     }),
 
     TestIamPermissions: unary<IamRequest>('testIamPermissions', (req) => ({
-      permissions: store.testIamPermissions(
+      permissions: testIamPermissions(
+        secrets,
         parseSecretName(req.resource ?? ''),
         req.permissions ?? [],
       ),
@@ -238,12 +259,9 @@ export function createServiceImplementation(deps: ServiceDeps): UntypedServiceIm
     }),
   };
 
-  function versionChange(
-    change: ReturnType<SecretStore['enableVersion']>,
-    req: NameRequest,
-  ): unknown {
+  function versionChange(change: ReturnType<typeof enableVersion>, req: NameRequest): unknown {
     changed(change.events);
-    const secret = store.getSecret(parseVersionName(req.name ?? '').secret);
+    const secret = secrets.getSecret(parseVersionName(req.name ?? '').secret);
     return versionToProto(secret, change.result);
   }
 

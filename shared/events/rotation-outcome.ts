@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { STRATEGIES } from '../config/rotation-config';
 import { ENGINE_NAMES } from '../engines/engine';
 import { OUTCOMES, STEPS, TRIGGERS } from '../rotation/state';
+import { InvalidEventError } from './pubsub-cloud-event';
 
 /**
  * The rotation-events message: what happened, never a value. Shared by rotateSecret (publisher),
@@ -42,4 +43,17 @@ export function outcomeAttributes(o: RotationOutcome): Record<string, string> {
     secretId: o.secret,
     rotationId: o.rotationId,
   };
+}
+
+/** A rotation-events message body as a RotationOutcome; anything else is an InvalidEventError. */
+export function parseRotationOutcome(body: string): RotationOutcome {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new InvalidEventError('rotation event body is not JSON');
+  }
+  const parsed = RotationOutcomeSchema.safeParse(json);
+  if (!parsed.success) throw new InvalidEventError('not a rotation outcome message');
+  return parsed.data;
 }

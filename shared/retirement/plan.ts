@@ -1,6 +1,6 @@
 import { ALIASES } from '../config/annotations';
 import type { RotationConfig } from '../config/rotation-config';
-import { readRefreshRecord } from '../rotation/refresh-record';
+import { readRefreshRecord } from '../consumers/refresh-record';
 import { readState } from '../rotation/state';
 import type { SecretSnapshot, VersionInfo } from '../secrets/secret-store';
 

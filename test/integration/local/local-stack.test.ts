@@ -5,7 +5,7 @@ import path from 'node:path';
 import { productionCliDeps } from '../../../cli/production-deps';
 import { runCli } from '../../../cli/run-cli';
 import { type LocalStack, startLocalStack } from '../../../local/local-stack';
-import { readRefreshRecord } from '../../../shared/rotation/refresh-record';
+import { readRefreshRecord } from '../../../shared/consumers/refresh-record';
 import { readHistory } from '../../../shared/rotation/state';
 import { createSecretManagerClient } from '../../../shared/secrets/client';
 import { VersionNotEnabledError } from '../../../shared/secrets/errors';

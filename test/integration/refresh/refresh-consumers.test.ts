@@ -7,11 +7,11 @@ import {
 import { makeRefreshConsumers } from '../../../functions/refresh-consumers';
 import { systemClock } from '../../../shared/clock';
 import { CONFIG_KEYS } from '../../../shared/config/annotations';
+import { readRefreshRecord } from '../../../shared/consumers/refresh-record';
 import type { RotationRequest } from '../../../shared/events/rotation-request';
 import { createLogger } from '../../../shared/logging/logger';
 import { Redactor } from '../../../shared/logging/redactor';
 import { planSecret } from '../../../shared/retirement/retire-secret';
-import { readRefreshRecord } from '../../../shared/rotation/refresh-record';
 import { handleRotationRequest } from '../../../shared/rotation/rotator';
 import { databricksClients } from '../../../shared/runtime/databricks-clients';
 import {
