@@ -3,6 +3,7 @@ import { runCheck } from './commands/check';
 import { runHistory } from './commands/history';
 import { runPause, runResume } from './commands/pause';
 import { runRetireDryRun } from './commands/retire';
+import { runRollback } from './commands/rollback';
 import { DEFAULT_TOPIC, runRotate } from './commands/rotate';
 import { NEXT_TIMES_SHOWN, runStatus } from './commands/status';
 import type { CommandContext } from './context';
@@ -187,6 +188,51 @@ or --wait timed out (the rotation may still complete: see history).`,
           ...(opts.emergency ? { emergency: true } : {}),
           wait: opts.wait === true,
           timeoutMs: durationOption('--timeout', opts.timeout),
+          ...(opts.topic === undefined ? {} : { topic: opts.topic }),
+        });
+      },
+    );
+
+  program
+    .command('rollback')
+    .description(
+      'make current (and latest) the previous credential again, while it still logs in; refresh consumers; pause the schedule',
+    )
+    .argument('<secret>', SECRET_ARGUMENT_HELP)
+    .requiredOption(
+      '--reason <text>',
+      'why (recorded in the history and the pause, at most 500 characters)',
+    )
+    .option(
+      '--requested-by <who>',
+      'who asks, recorded as a claim (not verified) (default: the signed-in Google identity, else $USER)',
+    )
+    .option(
+      '--topic <name>',
+      "the deployment's rotation-events topic, full name (default: derived from the secret-events topic the secret notifies)",
+    )
+    .addHelpText(
+      'after',
+      `
+Only alternating-users and dual-password, before retirement revokes the previous credential. A real
+login with it comes first; then it is added as a new version (current = latest = that version),
+the rolled-back credential becomes previous (revoked by retirement after its grace period),
+consumers are refreshed through rotation-events, scheduled rotations are paused (resume to end it)
+and the history records it. Needs, besides the CLI's roles: secretAccessor on the secret and its
+admin secret, secretVersionAdder and secrets.update on the secret, publisher on rotation-events.
+Exit 0 when rolled back, 3 when the secret is not found or not managed, 4 when a rotation or
+retirement holds the secret or the refresh could not be announced, 5 when refused (single-user,
+previous retired, or its login rejected).`,
+    )
+    .action(
+      async (
+        secret: string,
+        opts: { reason: string; requestedBy?: string; topic?: string },
+        cmd: Command,
+      ) => {
+        exitCode = await runRollback(context(cmd), secret, {
+          reason: opts.reason,
+          ...(opts.requestedBy === undefined ? {} : { requestedBy: opts.requestedBy }),
           ...(opts.topic === undefined ? {} : { topic: opts.topic }),
         });
       },
