@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { runAdopt } from './commands/adopt';
 import { runCheck } from './commands/check';
 import { runHistory } from './commands/history';
 import { runPause, runResume } from './commands/pause';
@@ -189,6 +190,68 @@ or --wait timed out (the rotation may still complete: see history).`,
           wait: opts.wait === true,
           timeoutMs: durationOption('--timeout', opts.timeout),
           ...(opts.topic === undefined ? {} : { topic: opts.topic }),
+        });
+      },
+    );
+
+  program
+    .command('adopt')
+    .description(
+      'onboard an existing secret: validate its payload, set label, topic and config, bind the admin secret; dry run unless --apply',
+    )
+    .argument('<secret>', SECRET_ARGUMENT_HELP)
+    .requiredOption('--engine <engine>', 'postgres, mysql or mariadb')
+    .requiredOption('--strategy <strategy>', 'single-user, alternating-users or dual-password')
+    .requiredOption(
+      '--admin-secret <secret>',
+      "the admin credential's secret (id or full name), or 'self' (single-user only)",
+    )
+    .option('--host <host>', 'only to convert a plain-password payload: the server')
+    .option('--port <port>', 'only to convert a plain-password payload: the port')
+    .option('--database <name>', 'only to convert a plain-password payload: the database')
+    .option('--username <login>', 'only to convert a plain-password payload: the login')
+    .option(
+      '--topic <name>',
+      "the deployment's secret-events topic, id or full name (default: the one the project's managed secrets notify)",
+    )
+    .option('--apply', 'write the changes (without it: a dry run that writes nothing)')
+    .addHelpText(
+      'after',
+      `
+Dry run by default: prints every change, then the check report as the secret would read after
+--apply. --apply: a plain-password payload becomes a NEW JSON version (the old version is kept
+as it is; only with --host, --database and --username), current points at the payload, the
+rotator=managed label, the topic and the rotator.engine/strategy/admin-secret annotations are set
+(one write with the secret's etag), and the admin secret's rotator.serves lists this secret's
+logins when you may write it (else the gcloud line its owner runs is printed). Nothing is
+created or changed in the database. Other settings (grace period, schedule, consumers): gcloud
+secrets update --update-annotations, or terraform.
+With terraform instead: add the secret to the module's managed_secrets and import it:
+  terraform import 'module.gsm_rotator.google_secret_manager_secret.managed["NAME"]' projects/P/secrets/S
+Exit 0 when every check passes, 1 when a check fails or the payload cannot be adopted, 2 for a bad
+option, 3 when the secret or the admin secret is not found.`,
+    )
+    .action(
+      async (
+        secret: string,
+        opts: {
+          engine: string;
+          strategy: string;
+          adminSecret: string;
+          host?: string;
+          port?: string;
+          database?: string;
+          username?: string;
+          topic?: string;
+          apply?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        const { apply, ...rest } = opts;
+        exitCode = await runAdopt(context(cmd), secret, {
+          ...rest,
+          apply: apply === true,
+          maxPauseAgeMs: maxPauseAge(undefined, deps.env),
         });
       },
     );

@@ -29,6 +29,10 @@ export interface VersionInfo {
 }
 
 export interface SecretChange {
+  /** The whole label map becomes this (onboarding: `gsm-rotator adopt`). */
+  labels?: Record<string, string>;
+  /** The whole topic list becomes this (full topic names; onboarding). */
+  topics?: string[];
   annotations?: Record<string, string>;
   aliases?: Record<string, number>;
   /**
@@ -283,6 +287,14 @@ export function createGcpSecretStore({ clientFor, redactor }: GcpSecretStoreOpti
       call('updateSecret', snapshot.name, async () => {
         const paths: string[] = [];
         const secret: Record<string, unknown> = { name: snapshot.name, etag: snapshot.etag };
+        if (change.labels) {
+          paths.push('labels');
+          secret.labels = change.labels;
+        }
+        if (change.topics) {
+          paths.push('topics');
+          secret.topics = change.topics.map((name) => ({ name }));
+        }
         if (change.annotations) {
           paths.push('annotations');
           secret.annotations = change.annotations;

@@ -126,6 +126,9 @@ describe.each([
       newVersion: '3',
     });
     expect(announced?.attributes.eventType).toBe('ROTATION_SUCCEEDED');
+    const history = await cli.run(['history', secret.name]);
+    expect(history.stdout).toMatch(/rollback-\w+\s+2 → 3\s+rolled back/);
+    expect(history.stdout).toContain('    reason: jobs fail with the new login');
 
     // Retirement revokes the rolled-back credential after the grace period; current keeps working.
     clock.advance(HOUR + 1000);
