@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import type { CliDeps } from '../../../cli/deps';
 import { EXIT } from '../../../cli/exit-codes';
 import { ALIASES } from '../../../shared/config/annotations';
 import { engineFor } from '../../../shared/engines/registry';
+import { RetryLaterError } from '../../../shared/errors';
 import type { RotationRequest } from '../../../shared/events/rotation-request';
 import { type RetireDeps, retireSecret } from '../../../shared/retirement/retire-secret';
 import { handleRotationRequest } from '../../../shared/rotation/rotator';
@@ -204,4 +207,71 @@ it('waits (exit 4) while a rotation holds the secret, and changes nothing', asyn
   expect(run.code).toBe(EXIT.transient);
   expect(run.stderr).toMatch(/rotation rot-\w+ is in flight/);
   expect((await h.store.getSecret(secret.name)).aliases[ALIASES.current]).toBe(2);
+});
+
+it('is refused (exit 5) when the server rejects the previous credential, and releases the secret', async () => {
+  // Prepare: the previous login was locked by hand after the rotation.
+  const secret = await h.createManagedSecret({ engine: 'postgres', strategy: 'alternating-users' });
+  await rotate(secret);
+  const admin = new Client({
+    host: secret.server.host,
+    port: secret.server.port,
+    user: secret.server.adminUser,
+    password: secret.server.adminPassword,
+    database: 'postgres',
+  });
+  await admin.connect();
+  try {
+    await admin.query(`ALTER ROLE "${secret.fixture.username}" NOLOGIN`);
+  } finally {
+    await admin.end();
+  }
+
+  // Act
+  const run = await rollback(secret, '--topic', TOPIC);
+
+  // Assert
+  expect(run.code).toBe(EXIT.refused);
+  expect(run.stderr).toMatch(
+    /rollback refused \(login-failed\): .*rejected the previous credential/,
+  );
+  const after = await h.snapshot(secret);
+  expect(after.secret.aliases[ALIASES.current]).toBe(2);
+  expect(after.versions).toHaveLength(2);
+  expect(after.state.retiring).toBeUndefined();
+});
+
+it('holds the secret while it runs: a rotation requested meanwhile waits (retry later)', async () => {
+  // Prepare: a rotation request arrives while the rollback logs in.
+  const secret = await h.createManagedSecret({ engine: 'mariadb', strategy: 'dual-password' });
+  await rotate(secret);
+  let during: unknown;
+  const engineFor: CliDeps['engineFor'] = (name) => {
+    const engine = h.deps.engineFor(name);
+    return {
+      ...engine,
+      tryLogin: async (endpoint, credential, query) => {
+        during = await handleRotationRequest(
+          {
+            secret: secret.name,
+            trigger: 'on-demand',
+            requestKey: `on-demand:${randomUUID()}`,
+            requestedAt: clock.now() + 1,
+          },
+          h.deps,
+        ).catch((err: unknown) => err);
+        return engine.tryLogin(endpoint, credential, query);
+      },
+    };
+  };
+
+  // Act
+  const run = await cli.run(['rollback', secret.name, '--reason', 'r', '--topic', TOPIC], {
+    engineFor,
+  });
+
+  // Assert
+  expect(during).toBeInstanceOf(RetryLaterError);
+  expect(run.code).toBe(EXIT.ok);
+  expect((await h.store.getSecret(secret.name)).aliases[ALIASES.current]).toBe(3);
 });
