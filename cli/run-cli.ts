@@ -285,7 +285,7 @@ and the history records it. Needs, besides the CLI's roles: secretAccessor on th
 admin secret, secretVersionAdder and secrets.update on the secret, publisher on rotation-events.
 Exit 0 when rolled back, 3 when the secret is not found or not managed, 4 when a rotation or
 retirement holds the secret or the refresh could not be announced, 5 when refused (single-user,
-previous retired, or its login rejected).`,
+previous retired, its login rejected, or it lacks a privilege the rolled-back login was granted).`,
     )
     .action(
       async (

@@ -8,6 +8,7 @@ import {
 import { STRATEGIES, type StrategyName } from '../../shared/config/rotation-config';
 import { ENGINE_NAMES, type EngineName } from '../../shared/engines/engine';
 import { IDENTIFIER_PATTERN } from '../../shared/engines/identifiers';
+import type { Redactor } from '../../shared/logging/redactor';
 import { rotationLogins } from '../../shared/rotation/admin';
 import { readConfig } from '../../shared/rotation/rotator';
 import { DatabasePayloadSchema } from '../../shared/secrets/payload';
@@ -99,7 +100,7 @@ export async function runAdopt(
     throw new CliError(`${snapshot.name} has no enabled version to adopt`, EXIT.notOk);
   }
   const text = await store.accessVersion(snapshot.name, version);
-  const payload = payloadPlan(snapshot.name, version, text, engine, connection);
+  const payload = payloadPlan(ctx.deps.redactor, snapshot.name, version, text, engine, connection);
 
   const annotations = {
     ...snapshot.annotations,
@@ -360,6 +361,7 @@ interface PayloadPlan {
  * the connection flags (the flags are refused for a JSON payload: it already says where it lives).
  */
 function payloadPlan(
+  redactor: Redactor,
   secret: string,
   version: number,
   text: string,
@@ -394,6 +396,7 @@ function payloadPlan(
     );
   }
   const password = text.replace(/\r?\n$/, '');
+  redactor.add(password);
   const converted = DatabasePayloadSchema.safeParse({
     host: connection.host,
     ...(connection.port === undefined ? {} : { port: Number(connection.port) }),

@@ -24,9 +24,11 @@ import { STRATEGY_IMPLS } from './strategies';
  * - `single-user`: the rotation's set step replaced the one login's password;
  * - `retired`: retirement revoked the previous credential (no `previous` alias, or its version is
  *   no longer enabled);
- * - `login-failed`: a real login with it was rejected by the server.
+ * - `login-failed`: a real login with it was rejected by the server;
+ * - `privilege-gap` (alternating-users): the rolled-back login was granted something the previous
+ *   login lacks (invariant 10: `current` can do what the login it replaces could).
  */
-export const REFUSALS = ['single-user', 'retired', 'login-failed'] as const;
+export const REFUSALS = ['single-user', 'retired', 'login-failed', 'privilege-gap'] as const;
 export type Refusal = (typeof REFUSALS)[number];
 
 /** A rollback that cannot be done (permanent: running it again does not help). */
@@ -103,7 +105,8 @@ const PAUSE_REASON_MAX = 500;
  *    interleave with the rollback; a rotation or retirement in flight makes it a RetryLaterError.
  * 3. Check the admin secret's `rotator.serves` binding for both logins as a rotation does
  *    (shared/rotation/admin.ts), then a real login with previous's credential and the secret's test
- *    query. Rejected: refused (`login-failed`).
+ *    query (rejected: refused, `login-failed`), and with alternating-users privilege parity
+ *    (invariant 10; a gap: refused, `privilege-gap`).
  * 4. Add previous's payload, byte for byte, as a NEW version: `latest` is the highest version
  *    number whatever its state, so it must hold the restored credential too (disabling the newer
  *    version would break `latest` readers).
@@ -161,16 +164,14 @@ export async function rollBack(
     const restored = parsePayload(restoredText, `version ${previous}`);
     const rolledBack = parsePayload(await store.accessVersion(name, current), `version ${current}`);
     const engine = deps.engineFor(config.engine);
-    if (config.adminSecret !== 'self') {
-      // The same check as every rotation: the admin secret's owners must let this secret's logins
-      // be managed through it. The rollback itself changes no login; this refuses it for a secret
-      // the deployment's admin would not serve.
-      await adminCredential(store, config.adminSecret, restored, {
-        secret: name,
-        engine: config.engine,
-        logins: rotationLogins(config, restored.username, engine),
-      });
-    }
+    // The same check as every rotation: the admin secret's owners must let this secret's logins
+    // be managed through it. The rollback itself changes no login; this refuses it for a secret
+    // the deployment's admin would not serve. ('self' is single-user only: refused above.)
+    const admin = await adminCredential(store, config.adminSecret, restored, {
+      secret: name,
+      engine: config.engine,
+      logins: rotationLogins(config, restored.username, engine),
+    });
     const login = await engine.tryLogin(
       endpointOf(restored),
       credentialOf(restored),
@@ -181,6 +182,18 @@ export async function rollBack(
         `${name}: the server rejected the previous credential (version ${previous}, login ${restored.username}): it no longer works`,
         'login-failed',
       );
+    }
+    if (restored.username !== rolledBack.username) {
+      // Read-only: one catalog query (PostgreSQL) or two SHOW GRANTS (MySQL/MariaDB).
+      const gap = await engine.withSession(endpointOf(restored), admin, (s) =>
+        s.privilegeGap(restored.username, rolledBack.username),
+      );
+      if (gap !== undefined) {
+        throw new RollbackRefusedError(
+          `${name}: login ${restored.username} lacks what ${rolledBack.username} was granted since the rotation (${gap}): grant it to ${restored.username} first`,
+          'privilege-gap',
+        );
+      }
     }
     if (clock.now() >= leaseUntil - fenceMarginMs(deps.leaseMs)) {
       throw new TransientError(
@@ -215,7 +228,9 @@ export async function rollBack(
           `${name}: the rollback lost its lease; version ${toVersion} was added but current was not moved: run rollback again`,
         );
       }
-      const { retiring: _ours, ...rest } = state;
+      // A request deferred by the grace window was made before the rollback: `lastStartedAt`
+      // makes it stale anyway; dropping it keeps retirement from carrying it out.
+      const { retiring: _ours, deferred: _before, ...rest } = state;
       pause = readPause(held.annotations) ?? ourPause;
       try {
         held = await store.updateSecret(held, {
@@ -310,6 +325,11 @@ async function takeLease(
   if (state.status === 'rotating' && state.rotation) {
     throw new RetryLaterError(
       `${snapshot.name}: rotation ${state.rotation.id} is in flight (step ${state.rotation.step}): roll back after it finishes`,
+    );
+  }
+  if (state.status === 'failed' && state.rotation?.unresolved) {
+    throw new PermanentError(
+      `${snapshot.name}: rotation ${state.rotation.id} is unresolved (its pending credential may be live): let the next rotation resolve it before rolling back`,
     );
   }
   if (state.retiring && state.retiring.leaseUntil > now) {

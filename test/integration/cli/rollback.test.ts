@@ -275,3 +275,32 @@ it('holds the secret while it runs: a rotation requested meanwhile waits (retry 
   expect(run.code).toBe(EXIT.ok);
   expect((await h.store.getSecret(secret.name)).aliases[ALIASES.current]).toBe(3);
 });
+
+it('is refused (exit 5) when the rolled-back login was granted more than the previous one (privilege parity)', async () => {
+  // Prepare: after the rotation, the new login (the clone) got a privilege the first one lacks.
+  const secret = await h.createManagedSecret({ engine: 'postgres', strategy: 'alternating-users' });
+  await rotate(secret);
+  const admin = new Client({
+    host: secret.server.host,
+    port: secret.server.port,
+    user: secret.server.adminUser,
+    password: secret.server.adminPassword,
+    database: 'postgres',
+  });
+  await admin.connect();
+  try {
+    await admin.query(
+      `GRANT CREATE ON DATABASE "${secret.fixture.database}" TO "${secret.fixture.username}_clone"`,
+    );
+  } finally {
+    await admin.end();
+  }
+
+  // Act
+  const run = await rollback(secret, '--topic', TOPIC, '--json');
+
+  // Assert
+  expect(run.code).toBe(EXIT.refused);
+  expect(json(run)).toMatchObject({ rolledBack: false, refused: 'privilege-gap' });
+  expect((await h.store.getSecret(secret.name)).aliases[ALIASES.current]).toBe(2);
+});
