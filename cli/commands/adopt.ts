@@ -162,7 +162,12 @@ export async function runAdopt(
     }
   }
   if (!snapshot.topics.includes(topic)) {
-    changes.push({ kind: 'topic', target: topic, from: null, to: 'notified' });
+    changes.push({
+      kind: 'topic',
+      target: 'topics',
+      from: snapshot.topics.length === 0 ? null : snapshot.topics.join(', '),
+      to: [...snapshot.topics, topic].join(', '),
+    });
   }
   if (payload.converted !== undefined) {
     changes.push({

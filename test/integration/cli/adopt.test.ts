@@ -101,7 +101,7 @@ describe('adopt a JSON payload (PostgreSQL, alternating-users)', () => {
         { kind: 'annotation', target: CONFIG_KEYS.engine, from: null, to: 'postgres' },
         { kind: 'annotation', target: CONFIG_KEYS.strategy, from: null, to: 'alternating-users' },
         { kind: 'annotation', target: CONFIG_KEYS.adminSecret, from: null, to: admin },
-        { kind: 'topic', target: TOPIC, from: null, to: 'notified' },
+        { kind: 'topic', target: 'topics', from: null, to: TOPIC },
         { kind: 'alias', target: 'current', from: null, to: String(s.version) },
         {
           kind: 'binding',
