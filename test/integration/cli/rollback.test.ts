@@ -304,3 +304,24 @@ it('is refused (exit 5) when the rolled-back login was granted more than the pre
   expect(json(run)).toMatchObject({ rolledBack: false, refused: 'privilege-gap' });
   expect((await h.store.getSecret(secret.name)).aliases[ALIASES.current]).toBe(2);
 });
+
+it('says so (exit 4) when the refresh could not be announced; the rollback itself stands', async () => {
+  // Prepare
+  const secret = await h.createManagedSecret({ engine: 'postgres', strategy: 'alternating-users' });
+  await rotate(secret);
+
+  // Act
+  const run = await cli.run(['rollback', secret.name, '--reason', 'r', '--topic', TOPIC], {
+    publish: async () => {
+      throw new Error('topic not found');
+    },
+  });
+
+  // Assert
+  expect(run.code).toBe(EXIT.transient);
+  expect(run.stderr).toMatch(
+    /^error: rolled back .* could not be published on .*rotation-events: consumers were not refreshed/,
+  );
+  expect(run.stdout).toContain('consumers: NOT refreshed');
+  expect((await h.store.getSecret(secret.name)).aliases[ALIASES.current]).toBe(3);
+});
