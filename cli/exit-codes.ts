@@ -18,6 +18,9 @@ export const EXIT = {
   notFound: 3,
   /** Secret Manager or Pub/Sub could not be reached, or `rotate --wait` timed out: try again. */
   transient: 4,
+  /** `rollback` refused: the previous credential no longer works (single-user, retired, or its
+   * login was rejected). Running it again cannot help; rotate instead. */
+  refused: 5,
   /** Interrupted (Ctrl-C) while `rotate --wait` followed a rotation; the rotation continues. */
   interrupted: 130,
 } as const;
@@ -29,7 +32,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   2  usage or configuration error: unknown command or option, bad value, missing project,
      no Google credentials (gcloud auth application-default login)
   3  secret not found, not managed by gsm-rotator, or invalid rotation config
-  4  transient: Secret Manager or Pub/Sub unreachable, or rotate --wait timed out
+  4  transient: Secret Manager or Pub/Sub unreachable, the secret busy, or rotate --wait timed out
+  5  rollback refused: the previous credential no longer works (single-user, retired, login rejected)
   130 interrupted (Ctrl-C) while rotate --wait followed a rotation: it continues`;
 
 /** An error the CLI reports as one line and a chosen exit code. */

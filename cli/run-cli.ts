@@ -1,8 +1,10 @@
 import { Command, CommanderError, Option } from 'commander';
+import { runAdopt } from './commands/adopt';
 import { runCheck } from './commands/check';
 import { runHistory } from './commands/history';
 import { runPause, runResume } from './commands/pause';
 import { runRetireDryRun } from './commands/retire';
+import { runRollback } from './commands/rollback';
 import { DEFAULT_TOPIC, runRotate } from './commands/rotate';
 import { NEXT_TIMES_SHOWN, runStatus } from './commands/status';
 import type { CommandContext } from './context';
@@ -187,6 +189,113 @@ or --wait timed out (the rotation may still complete: see history).`,
           ...(opts.emergency ? { emergency: true } : {}),
           wait: opts.wait === true,
           timeoutMs: durationOption('--timeout', opts.timeout),
+          ...(opts.topic === undefined ? {} : { topic: opts.topic }),
+        });
+      },
+    );
+
+  program
+    .command('adopt')
+    .description(
+      'onboard an existing secret: validate its payload, set label, topic and config, bind the admin secret; dry run unless --apply',
+    )
+    .argument('<secret>', SECRET_ARGUMENT_HELP)
+    .requiredOption('--engine <engine>', 'postgres, mysql or mariadb')
+    .requiredOption('--strategy <strategy>', 'single-user, alternating-users or dual-password')
+    .requiredOption(
+      '--admin-secret <secret>',
+      "the admin credential's secret (id or full name), or 'self' (single-user only)",
+    )
+    .option('--host <host>', 'only to convert a plain-password payload: the server')
+    .option('--port <port>', 'only to convert a plain-password payload: the port')
+    .option('--database <name>', 'only to convert a plain-password payload: the database')
+    .option('--username <login>', 'only to convert a plain-password payload: the login')
+    .option(
+      '--topic <name>',
+      "the deployment's secret-events topic, id or full name (default: the one the project's managed secrets notify)",
+    )
+    .option('--apply', 'write the changes (without it: a dry run that writes nothing)')
+    .addHelpText(
+      'after',
+      `
+Dry run by default: prints every change, then the check report as the secret would read after
+--apply. --apply: a plain-password payload becomes a NEW JSON version (the old version is kept
+as it is; only with --host, --database and --username), current points at the payload, the
+rotator=managed label, the topic and the rotator.engine/strategy/admin-secret annotations are set
+(one write with the secret's etag), and the admin secret's rotator.serves lists this secret's
+logins when you may write it (else the gcloud line its owner runs is printed). Nothing is
+created or changed in the database. Other settings (grace period, schedule, consumers): gcloud
+secrets update --update-annotations, or terraform.
+With terraform instead: add the secret to the module's managed_secrets and import it:
+  terraform import 'module.gsm_rotator.google_secret_manager_secret.managed["NAME"]' projects/P/secrets/S
+Exit 0 when every check passes, 1 when a check fails or the payload cannot be adopted, 2 for a bad
+option, 3 when the secret or the admin secret is not found.`,
+    )
+    .action(
+      async (
+        secret: string,
+        opts: {
+          engine: string;
+          strategy: string;
+          adminSecret: string;
+          host?: string;
+          port?: string;
+          database?: string;
+          username?: string;
+          topic?: string;
+          apply?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        const { apply, ...rest } = opts;
+        exitCode = await runAdopt(context(cmd), secret, {
+          ...rest,
+          apply: apply === true,
+          maxPauseAgeMs: maxPauseAge(undefined, deps.env),
+        });
+      },
+    );
+
+  program
+    .command('rollback')
+    .description(
+      'make current (and latest) the previous credential again, while it still logs in; refresh consumers; pause the schedule',
+    )
+    .argument('<secret>', SECRET_ARGUMENT_HELP)
+    .requiredOption(
+      '--reason <text>',
+      'why (recorded in the history and the pause, at most 500 characters)',
+    )
+    .option(
+      '--requested-by <who>',
+      'who asks, recorded as a claim (not verified) (default: the signed-in Google identity, else $USER)',
+    )
+    .option(
+      '--topic <name>',
+      "the deployment's rotation-events topic, full name (default: derived from the secret-events topic the secret notifies)",
+    )
+    .addHelpText(
+      'after',
+      `
+Only alternating-users and dual-password, before retirement revokes the previous credential. A real
+login with it comes first; then it is added as a new version (current = latest = that version),
+the rolled-back credential becomes previous (revoked by retirement after its grace period),
+consumers are refreshed through rotation-events, scheduled rotations are paused (resume to end it)
+and the history records it. Needs, besides the CLI's roles: secretAccessor on the secret and its
+admin secret, secretVersionAdder and secrets.update on the secret, publisher on rotation-events.
+Exit 0 when rolled back, 3 when the secret is not found or not managed, 4 when a rotation or
+retirement holds the secret or the refresh could not be announced, 5 when refused (single-user,
+previous retired, its login rejected, or it lacks a privilege the rolled-back login was granted).`,
+    )
+    .action(
+      async (
+        secret: string,
+        opts: { reason: string; requestedBy?: string; topic?: string },
+        cmd: Command,
+      ) => {
+        exitCode = await runRollback(context(cmd), secret, {
+          reason: opts.reason,
+          ...(opts.requestedBy === undefined ? {} : { requestedBy: opts.requestedBy }),
           ...(opts.topic === undefined ? {} : { topic: opts.topic }),
         });
       },

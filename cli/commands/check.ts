@@ -64,30 +64,40 @@ export async function runCheck(
   }
   const results = await runChecks(ctx, snapshot, options.maxPauseAgeMs);
   const passed = results.every((r) => r.status !== 'fail');
-
   if (ctx.out.json) {
     ctx.out.document({ secret: snapshot.name, ok: passed, checks: results });
   } else {
-    ctx.out.line(`checking ${displayName(snapshot.name, ctx.scope)} (nothing is changed)`);
-    ctx.out.table(
-      results.map((r) => ({
-        status: r.status === 'fail' ? 'FAIL' : r.status,
-        name: r.name,
-        detail: r.detail,
-      })),
-      [
-        { key: 'status', header: 'RESULT' },
-        { key: 'name', header: 'CHECK' },
-        { key: 'detail', header: 'DETAIL' },
-      ],
-    );
-    const failed = results.filter((r) => r.status === 'fail').length;
-    ctx.out.line(failed === 0 ? 'all checks passed' : `${failed} check(s) failed`);
+    printCheckReport(ctx, snapshot.name, results, '(nothing is changed)');
   }
   return passed ? EXIT.ok : EXIT.notOk;
 }
 
-async function runChecks(
+/** The check report as a table, with the count of failures. */
+export function printCheckReport(
+  ctx: CommandContext,
+  secret: string,
+  results: CheckResult[],
+  note: string,
+): void {
+  ctx.out.line(`checking ${displayName(secret, ctx.scope)} ${note}`);
+  ctx.out.table(
+    results.map((r) => ({
+      status: r.status === 'fail' ? 'FAIL' : r.status,
+      name: r.name,
+      detail: r.detail,
+    })),
+    [
+      { key: 'status', header: 'RESULT' },
+      { key: 'name', header: 'CHECK' },
+      { key: 'detail', header: 'DETAIL' },
+    ],
+  );
+  const failed = results.filter((r) => r.status === 'fail').length;
+  ctx.out.line(failed === 0 ? 'all checks passed' : `${failed} check(s) failed`);
+}
+
+/** The checks of `check`, for a secret already read (adopt runs them on what it would write). */
+export async function runChecks(
   ctx: CommandContext,
   snapshot: SecretSnapshot,
   maxPauseAgeMs: number,

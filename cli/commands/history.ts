@@ -22,6 +22,8 @@ export interface HistoryOptions {
  */
 export interface OutcomeView {
   id: string;
+  /** `rotation`, or `rollback` (`gsm-rotator rollback`: `toVersion` holds an older credential). */
+  kind: 'rotation' | 'rollback';
   trigger: string;
   requestedBy: string | null;
   /** `in-progress` for the rotation in flight. */
@@ -35,11 +37,14 @@ export interface OutcomeView {
   error: string | null;
   /** When retireVersions retired `fromVersion` (succeeded rotations only). */
   retiredAt: string | null;
+  /** The operator's reason (rollbacks). */
+  reason: string | null;
 }
 
 export function outcomeView(h: HistoryEntry): OutcomeView {
   return {
     id: h.id,
+    kind: h.kind ?? 'rotation',
     trigger: h.trigger,
     requestedBy: h.requestedBy ?? null,
     outcome: h.outcome,
@@ -51,6 +56,7 @@ export function outcomeView(h: HistoryEntry): OutcomeView {
     attempts: h.attempts,
     error: h.error ?? null,
     retiredAt: isoTime(h.retiredAt),
+    reason: h.reason ?? null,
   };
 }
 
@@ -95,6 +101,7 @@ export async function runHistory(
   if (state.status === 'rotating' && r && !history.some((h) => h.id === r.id)) {
     rotations.unshift({
       id: r.id,
+      kind: 'rotation',
       trigger: r.trigger,
       requestedBy: r.requestedBy ?? null,
       outcome: 'in-progress',
@@ -106,6 +113,7 @@ export async function runHistory(
       attempts: r.attempt,
       error: r.error ?? null,
       retiredAt: null,
+      reason: r.reason ?? null,
       fromVersionState: stateOf(r.baseVersion),
       step: r.step,
     });
@@ -201,7 +209,8 @@ function printRotations(ctx: CommandContext, rotations: RotationView[], withLogs
       when: r.startedAt ? formatTime(Date.parse(r.startedAt)) : '-',
       id: r.id,
       versions: `${r.fromVersion} → ${r.toVersion ?? '-'}`,
-      outcome: r.step ? `${r.outcome} (${r.step})` : r.outcome,
+      outcome:
+        r.kind === 'rollback' ? 'rolled back' : r.step ? `${r.outcome} (${r.step})` : r.outcome,
       duration: formatElapsed(r.durationMs ?? undefined),
       who: whoAsked(r),
       retired: retired(r),
@@ -212,6 +221,7 @@ function printRotations(ctx: CommandContext, rotations: RotationView[], withLogs
   rotations.forEach((r, i) => {
     ctx.out.line(rows[i]);
     if (r.error) ctx.out.line(`    error: ${r.error}`);
+    if (r.kind === 'rollback' && r.reason) ctx.out.line(`    reason: ${r.reason}`);
     if (!withLogs) return;
     if (!r.logs || r.logs.length === 0)
       ctx.out.line('    (no log lines for this rotation in the file)');

@@ -121,6 +121,8 @@ export function withServed(
 
 export const HistoryEntrySchema = z.object({
   id: z.string(),
+  /** Absent: a rotation. `rollback`: `gsm-rotator rollback` moved `current` back (rollback.ts). */
+  kind: z.enum(['rotation', 'rollback']).optional(),
   trigger: z.enum(TRIGGERS),
   requestedBy: z.string().optional(),
   outcome: z.enum(OUTCOMES),
@@ -131,6 +133,8 @@ export const HistoryEntrySchema = z.object({
   attempts: z.number().int(),
   error: z.string().optional(),
   retiredAt: z.number().optional(),
+  /** Why, as the operator said it (a rollback's --reason). */
+  reason: z.string().optional(),
 });
 export type HistoryEntry = z.output<typeof HistoryEntrySchema>;
 

@@ -69,6 +69,14 @@ export function createGcpSecretStore({ clientFor, redactor }: GcpSecretStoreOpti
       call('updateSecret', snapshot.name, async () => {
         const paths: string[] = [];
         const secret: Record<string, unknown> = { name: snapshot.name, etag: snapshot.etag };
+        if (change.labels) {
+          paths.push('labels');
+          secret.labels = change.labels;
+        }
+        if (change.topics) {
+          paths.push('topics');
+          secret.topics = change.topics.map((name) => ({ name }));
+        }
         if (change.annotations) {
           paths.push('annotations');
           secret.annotations = change.annotations;

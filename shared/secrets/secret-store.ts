@@ -28,6 +28,10 @@ export interface VersionInfo {
 }
 
 export interface SecretChange {
+  /** The whole label map becomes this (onboarding: `gsm-rotator adopt`). */
+  labels?: Record<string, string>;
+  /** The whole topic list becomes this (full topic names; onboarding). */
+  topics?: string[];
   annotations?: Record<string, string>;
   aliases?: Record<string, number>;
   /**

@@ -263,6 +263,7 @@ describe('gsm-rotator history', () => {
     expect(doc.rotations).toEqual([
       {
         id: rotationIds[0],
+        kind: 'rotation',
         trigger: 'on-demand',
         requestedBy: 'alice@example.com',
         outcome: 'succeeded',
@@ -274,6 +275,7 @@ describe('gsm-rotator history', () => {
         attempts: 1,
         error: null,
         retiredAt: null,
+        reason: null,
         fromVersionState: 'ENABLED',
       },
     ]);

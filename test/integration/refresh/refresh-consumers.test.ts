@@ -12,6 +12,7 @@ import type { RotationRequest } from '../../../shared/events/rotation-request';
 import { createLogger } from '../../../shared/logging/logger';
 import { Redactor } from '../../../shared/logging/redactor';
 import { planSecret } from '../../../shared/retirement/retire-secret';
+import { rollBack } from '../../../shared/rotation/rollback';
 import { handleRotationRequest } from '../../../shared/rotation/rotator';
 import { databricksClients } from '../../../shared/runtime/databricks-clients';
 import {
@@ -181,4 +182,50 @@ it('ignores failed rotations and superseded versions', async () => {
   await refresh(first);
   expect(ws.requests.length).toBe(before);
   expect(h.sink.entries().some((e) => e.event === 'refresh.superseded')).toBe(true);
+});
+
+it("a rollback's outcome refreshes the consumers with the restored credential", async () => {
+  // Prepare: a rotation refreshed the scope with version 2.
+  ws.secrets.addScope('etl');
+  const secret = await h.createManagedSecret({
+    engine: 'postgres',
+    strategy: 'alternating-users',
+    annotations: {
+      [CONFIG_KEYS.consumers]: JSON.stringify({
+        workspace: { host: ws.url, auth: { type: 'pat', tokenSecret: 'dbx-token' } },
+        targets: [{ kind: 'secret-scope', scope: 'etl', key: 'rolled-back' }],
+      }),
+    },
+  });
+  await refresh(await rotated(secret));
+  const announced: { data: string; attributes: Record<string, string> }[] = [];
+  const result = await rollBack(
+    { secret: secret.name, reason: 'test', requestedBy: 'test', requestId: randomUUID() },
+    {
+      store: h.store,
+      engineFor: h.deps.engineFor,
+      publish: async (_topic, data, attributes) => {
+        announced.push({ data, attributes });
+      },
+      clock: systemClock,
+      rotationEventsTopic: `projects/${PROJECT}/topics/rotation-events`,
+      leaseMs: 60_000,
+    },
+  );
+  const [message] = announced;
+  if (!message) throw new Error('the rollback announced nothing');
+
+  // Act
+  await refresh(
+    pubsubCloudEvent(
+      { data: JSON.parse(message.data), attributes: message.attributes },
+      `projects/${PROJECT}/topics/rotation-events`,
+    ),
+  );
+
+  // Assess: the scope holds the restored credential (version 3 == version 1's payload).
+  expect(result.toVersion).toBe(3);
+  expect(ws.secrets.value('etl', 'rolled-back')).toBe(await h.store.accessVersion(secret.name, 1));
+  const record = readRefreshRecord((await h.store.getSecret(secret.name)).annotations);
+  expect(record).toMatchObject({ version: 3, targets: [{ status: 'done' }] });
 });

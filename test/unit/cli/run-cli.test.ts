@@ -12,25 +12,48 @@ describe('runCli: the command line', () => {
     expect(code).toBe(EXIT.ok);
     expect(io.stdout()).toContain('Usage: gsm-rotator');
     expect(io.stdout()).toMatch(/Exit codes:\n {2}0 {2}ok\n {2}1 {2}not ok/);
-    for (const command of ['status', 'history', 'rotate', 'check', 'retire']) {
+    for (const command of ['status', 'history', 'rotate', 'check', 'retire', 'adopt', 'rollback']) {
       expect(io.stdout()).toContain(command);
+    }
+    expect(io.stdout()).toMatch(/\n {2}5 {2}rollback refused/);
+  });
+
+  it.each([
+    'status',
+    'history',
+    'rotate',
+    'check',
+    'retire',
+    'pause',
+    'resume',
+    'adopt',
+    'rollback',
+  ])('%s --help exits 0', async (command) => {
+    const io = offlineDeps();
+    const code = await runCli([command, '--help'], io.deps);
+    expect(code).toBe(EXIT.ok);
+    expect(io.stdout()).toContain(`Usage: gsm-rotator ${command}`);
+    // The global options are listed on every command, with their meaning.
+    expect(io.stdout()).toMatch(/Global Options:\n/);
+    for (const option of ['--json', '--project <id>', '--location <region>']) {
+      expect(io.stdout()).toContain(option);
     }
   });
 
-  it.each(['status', 'history', 'rotate', 'check', 'retire'])(
-    '%s --help exits 0',
-    async (command) => {
-      const io = offlineDeps();
-      const code = await runCli([command, '--help'], io.deps);
-      expect(code).toBe(EXIT.ok);
-      expect(io.stdout()).toContain(`Usage: gsm-rotator ${command}`);
-      // The global options are listed on every command, with their meaning.
-      expect(io.stdout()).toMatch(/Global Options:\n/);
-      for (const option of ['--json', '--project <id>', '--location <region>']) {
-        expect(io.stdout()).toContain(option);
-      }
-    },
-  );
+  it('documents adopt as a dry run with the terraform route, and rollback with its refusals', async () => {
+    const adopt = offlineDeps();
+    await runCli(['adopt', '--help'], adopt.deps);
+    const adoptHelp = adopt.stdout().replace(/\s+/g, ' ');
+    expect(adoptHelp).toContain('Dry run by default');
+    expect(adoptHelp).toContain(
+      'terraform import \'module.gsm_rotator.google_secret_manager_secret.managed["NAME"]\'',
+    );
+    const rollback = offlineDeps();
+    await runCli(['rollback', '--help'], rollback.deps);
+    const rollbackHelp = rollback.stdout().replace(/\s+/g, ' ');
+    expect(rollbackHelp).toContain('Only alternating-users and dual-password, before retirement');
+    expect(rollbackHelp).toContain('5 when refused');
+  });
 
   it('says on rotate --help that --requested-by is a claim defaulting to the Google identity', async () => {
     const io = offlineDeps();
@@ -76,6 +99,42 @@ describe('runCli: the command line', () => {
       /--reason: Too big/,
     ],
     ['retire without --dry-run', ['retire'], /retire only previews: add --dry-run/],
+    [
+      'adopt with an unknown engine',
+      [
+        'adopt',
+        'orders-db',
+        '--engine',
+        'oracle',
+        '--strategy',
+        'single-user',
+        '--admin-secret',
+        'self',
+      ],
+      /--engine: one of postgres, mysql, mariadb: oracle/,
+    ],
+    [
+      'adopt with only some connection fields',
+      [
+        'adopt',
+        'orders-db',
+        '--engine',
+        'postgres',
+        '--strategy',
+        'single-user',
+        '--admin-secret',
+        'self',
+        '--host',
+        'db',
+      ],
+      /--host, --database and --username \(and optionally --port\) convert a plain password together/,
+    ],
+    ['rollback without --reason', ['rollback', 'orders-db'], /required option '--reason <text>'/],
+    [
+      'rollback with a blank --reason',
+      ['rollback', 'orders-db', '--reason', ' '],
+      /--reason: say why/,
+    ],
   ])('rejects %s with exit 2 and one clear line', async (_what, argv, message) => {
     // Prepare
     const io = offlineDeps();
