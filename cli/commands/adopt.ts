@@ -24,7 +24,7 @@ import { CliError, EXIT, type ExitCode, usageError } from '../exit-codes';
 import { findSecret } from '../find-secret';
 import { positiveIntOption } from '../option-values';
 import { displayName } from '../scope';
-import { printCheckReport, runChecks } from './check';
+import { printCheckReport, checksOf } from './check';
 
 /** The connection fields that turn a plain-password payload into the JSON format. */
 export interface ConnectionFlags {
@@ -274,7 +274,7 @@ export async function runAdopt(
       text: payload.converted,
     });
   }
-  const results = await runChecks(
+  const results = await checksOf(
     { ...ctx, deps: { ...ctx.deps, store: checkStore } },
     checked,
     options.maxPauseAgeMs,

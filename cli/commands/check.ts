@@ -62,7 +62,7 @@ export async function runCheck(
       `secret ${snapshot.name} is not managed by gsm-rotator (no ${CONFIG_KEYS.engine})`,
     );
   }
-  const results = await runChecks(ctx, snapshot, options.maxPauseAgeMs);
+  const results = await checksOf(ctx, snapshot, options.maxPauseAgeMs);
   const passed = results.every((r) => r.status !== 'fail');
   if (ctx.out.json) {
     ctx.out.document({ secret: snapshot.name, ok: passed, checks: results });
@@ -97,7 +97,7 @@ export function printCheckReport(
 }
 
 /** The checks of `check`, for a secret already read (adopt runs them on what it would write). */
-export async function runChecks(
+export async function checksOf(
   ctx: CommandContext,
   snapshot: SecretSnapshot,
   maxPauseAgeMs: number,
