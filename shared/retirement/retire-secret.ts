@@ -17,6 +17,7 @@ import { credentialOf, endpointOf } from '../secrets/payload';
 import type { SecretSnapshot, SecretStore, VersionInfo } from '../secrets/secret-store';
 import { updateWithRetry } from '../secrets/update-with-retry';
 import type { ConditionMemory } from './condition-memory';
+import { destroyStaged } from './destroy-staged';
 import { checkOverdue } from './overdue';
 import { planRetirement, type RetirePlan } from './plan';
 
@@ -32,6 +33,8 @@ export interface RetireDeps {
   minGracePeriodMs?: number;
   /** Report a standing overdue condition once per change (the tick's instance keeps it). */
   overdueMemory?: ConditionMemory;
+  /** The deployment's staging secrets (ROTATOR_STAGING_SECRET): destroy-staged.ts checks them. */
+  stagingSecrets?: readonly string[];
 }
 
 /** The ids of the Databricks targets configured on a secret (retirement waits for them). */
@@ -85,6 +88,12 @@ export async function retireSecret(
   // A scheduled secret whose next_rotation_time is missing or wrong (its schedule changed, a
   // notification fired) gets the next scheduled time: 0 or 1 UpdateSecret.
   snapshot = await syncNextRotationTime(deps.store, snapshot, deps.clock.now(), log);
+  // The staged copies of finished rotations (listed on the Secret: no call when there are none).
+  snapshot = await destroyStaged(
+    snapshot,
+    { store: deps.store, stagingSecrets: deps.stagingSecrets ?? [] },
+    log,
+  );
   const { plan, versions, config } = await planSecret(snapshot, deps);
   if (plan.skipped || plan.waiting)
     log.debug('retirement deferred', { skipped: plan.skipped, waiting: plan.waiting });

@@ -136,6 +136,7 @@ export function productionDeps(env: NodeJS.ProcessEnv = process.env): () => Deps
           ? {}
           : { minGracePeriodMs: runtime.minGracePeriodMs }),
         scope: runtime.scope,
+        stagingSecrets: runtime.stagingSecrets,
       },
     };
     return deps;
