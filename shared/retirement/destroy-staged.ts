@@ -1,7 +1,7 @@
 import { isPermanent } from '../errors';
 import type { Logger } from '../logging/logger';
 import { parseStaged } from '../rotation/staging';
-import { readState, type StagedRefRecord, withState } from '../rotation/state';
+import { type RotationState, readState, type StagedRefRecord, withState } from '../rotation/state';
 import type { SecretSnapshot, SecretStore } from '../secrets/secret-store';
 import { updateWithRetry } from '../secrets/update-with-retry';
 
@@ -11,29 +11,29 @@ export const hasStagedToDestroy = (snapshot: SecretSnapshot): boolean =>
 
 /**
  * Destroy the staged copies (shared/rotation/staging.ts) of a managed secret's finished rotations,
- * listed in its state by promote or by a rollback (`stagedToDestroy`), then drop them from the
- * list. Destroyed, not disabled: a disabled version is billed and still holds a password.
+ * listed in its state by promote or by a rollback (`stagedToDestroy`). Destroyed, not disabled: a
+ * disabled version is billed and still holds a password. Returns the entries dealt with, for the
+ * caller to drop from the list in a write it makes anyway (retirePrevious' last write), or with
+ * forgetStaged.
  *
  * The list lives on the managed secret, which its writers can edit, so each entry is checked
  * against what it names before anything is destroyed: the staging secret must be one of the
  * deployment's (`stagingSecrets`, a setting) and the staged payload must say it belongs to this
  * managed secret and that rotation. A writer can thus only get its own secret's finished
  * rotations' copies destroyed. An entry already destroyed (or disabled: unreadable, so unproven)
- * is dropped without a call beyond its access.
+ * is dropped after its access.
  *
- * Calls, per entry: 1 AccessSecretVersion + 1 DestroySecretVersion; then 1 UpdateSecret (plus a
- * GetSecret on a conflict) for the whole list. Nothing when the list is empty. A transient failure
- * throws: the next tick retries what is left. Skipped while a rotation is in flight (its writes
- * would conflict with ours). Returns the Secret as it is afterwards (the next CAS token).
+ * Calls per entry: 1 AccessSecretVersion + 1 DestroySecretVersion; none when the list is empty.
+ * Skipped while a rotation is in flight. A transient failure throws: the next tick retries.
  */
 export async function destroyStaged(
   snapshot: SecretSnapshot,
   deps: { store: SecretStore; stagingSecrets: readonly string[] },
   log: Logger,
-): Promise<SecretSnapshot> {
-  const state0 = readState(snapshot.annotations);
-  const entries = state0.stagedToDestroy ?? [];
-  if (entries.length === 0 || state0.status === 'rotating') return snapshot;
+): Promise<StagedRefRecord[]> {
+  const state = readState(snapshot.annotations);
+  const entries = state.stagedToDestroy ?? [];
+  if (entries.length === 0 || state.status === 'rotating') return [];
   const done: StagedRefRecord[] = [];
   for (const entry of entries) {
     if (!deps.stagingSecrets.includes(entry.secret)) {
@@ -72,22 +72,41 @@ export async function destroyStaged(
     }
     done.push(entry);
   }
+  return done;
+}
+
+/** The state without the `done` entries of its stagedToDestroy list. */
+export function withoutStaged(
+  state: RotationState,
+  done: readonly StagedRefRecord[],
+): RotationState {
   const isDone = (d: StagedRefRecord) =>
     done.some((e) => e.secret === d.secret && e.version === d.version);
+  const { stagedToDestroy, ...rest } = state;
+  const left = (stagedToDestroy ?? []).filter((d) => !isDone(d));
+  return left.length > 0 ? { ...rest, stagedToDestroy: left } : rest;
+}
+
+/**
+ * Drop the `done` entries from the Secret's list (1 UpdateSecret, plus a GetSecret on a
+ * conflict); returns the Secret as written, the next CAS token.
+ */
+export async function forgetStaged(
+  store: SecretStore,
+  snapshot: SecretSnapshot,
+  done: readonly StagedRefRecord[],
+): Promise<SecretSnapshot> {
+  if (done.length === 0) return snapshot;
   const written = await updateWithRetry(
-    deps.store,
+    store,
     snapshot.name,
     (fresh) => {
       const state = readState(fresh.annotations);
-      const left = (state.stagedToDestroy ?? []).filter((d) => !isDone(d));
-      if (left.length === (state.stagedToDestroy ?? []).length) return undefined;
-      const { stagedToDestroy: _, ...rest } = state;
-      return {
-        annotations: withState(
-          fresh.annotations,
-          left.length > 0 ? { ...rest, stagedToDestroy: left } : rest,
-        ),
-      };
+      const next = withoutStaged(state, done);
+      if ((next.stagedToDestroy?.length ?? 0) === (state.stagedToDestroy?.length ?? 0)) {
+        return undefined;
+      }
+      return { annotations: withState(fresh.annotations, next) };
     },
     snapshot,
   );

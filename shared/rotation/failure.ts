@@ -74,10 +74,18 @@ export async function failRotation(ctx: RotationContext, reason: string): Promis
       throw new PermanentError('the current credential does not log in after the rollback');
     }
     const orphans = pending ? await findManagedOrphans(ctx, pending) : [];
+    // The base credential just logged in: a secret that had no `current` yet (never adopted)
+    // gets it now, in the same write.
+    const base0 = ctx.record.baseVersion;
+    const pin =
+      ctx.snapshot.aliases[ALIASES.current] === undefined
+        ? { aliases: { set: { [ALIASES.current]: base0 } }, record: { resultVersion: base0 } }
+        : {};
     change = {
-      record: { step: 'announce', unresolved: false },
+      record: { step: 'announce', unresolved: false, ...pin.record },
       history: failedEntry(ctx, reason),
       ...(ctx.staged ? { destroyStaged: ctx.staged } : {}),
+      ...(pin.aliases ? { aliases: pin.aliases } : {}),
       ...(orphans.length > 0 ? await replaceOrphans(ctx, orphans) : {}),
     };
   } catch (err) {

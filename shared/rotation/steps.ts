@@ -210,7 +210,17 @@ export async function findManagedOrphans(
         if (isPermanent(err)) return undefined;
         throw err;
       });
-    if (payload && isCopyOf(payload, pending)) out.push(v.number);
+    if (payload && isCopyOf(payload, pending)) {
+      out.push(v.number);
+    } else {
+      ctx.log.warning(
+        'a version newer than current that this rotation did not add is not adopted',
+        {
+          event: 'rotation.foreign-version',
+          version: v.number,
+        },
+      );
+    }
   }
   return out;
 }

@@ -262,7 +262,12 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
    */
   const stagedOwners = new Map<number, string>();
   async function stagedFor(secret: ManagedSecret) {
-    const out: { version: number; state: string; rotationId?: string }[] = [];
+    const out: {
+      version: number;
+      state: string;
+      rotationId?: string;
+      credential?: { username: string; password: string };
+    }[] = [];
     for (const v of await store.listVersions(stagingSecret)) {
       if (v.state !== 'ENABLED') {
         if (stagedOwners.get(v.number) === secret.name)
@@ -272,12 +277,17 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
       const w = JSON.parse(await store.accessVersion(stagingSecret, v.number)) as {
         secret: string;
         rotationId: string;
-        payload: { password: string };
+        payload: { username: string; password: string };
       };
       passwords.add(w.payload.password);
       stagedOwners.set(v.number, w.secret);
       if (w.secret === secret.name) {
-        out.push({ version: v.number, state: v.state, rotationId: w.rotationId });
+        out.push({
+          version: v.number,
+          state: v.state,
+          rotationId: w.rotationId,
+          credential: { username: w.payload.username, password: w.payload.password },
+        });
       }
     }
     return out;
