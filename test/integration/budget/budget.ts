@@ -2,8 +2,8 @@
  * Secret Manager calls allowed per operation, by quota kind (read = get/list, write = create/
  * update/delete/add/enable/disable/destroy, access = AccessSecretVersion), as counted by the
  * emulator on the wire. The figures are what the rotator costs today (measured 2026-11-29 by
- * call-budget.test.ts; staging, issue 13: 2026-11-30); lower them as the rotation core gets cheaper, never raise them without
- * saying why. Issue 13's target for a successful rotation: at most 5 writes, 2 reads, 3 accesses;
+ * call-budget.test.ts; rotation and retirement again 2026-11-30 with the staging secret); lower
+ * them as the rotation core gets cheaper, never raise them without saying why. Issue 13's target for a successful rotation: at most 5 writes, 2 reads, 3 accesses;
  * an idle retire tick reads nothing per secret beyond the ListSecrets pages.
  */
 /** How many managed secrets the idle tick lists. */
