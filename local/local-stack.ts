@@ -25,6 +25,7 @@ import { DEMO_JOB_ID, DEMO_TOKEN_SECRET_ID, type DemoSeed, seedDemo } from './de
 import { LocalStackError } from './errors';
 import { type FunctionProcess, startFunctionProcess } from './function-process';
 import { formatEntry, formatRaw, isNoise, type LogEntry, parseLogLine } from './log-format';
+import { createStagingSecret } from './staging-secret';
 
 export const LOCAL_PROJECT_ID = 'gsm-rotator-local';
 export const DEFAULT_STATE_DIR = path.resolve(__dirname, '..', '.local-state');
@@ -249,6 +250,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       GCP_PROJECT: LOCAL_PROJECT_ID,
     };
 
+    const smClient = createSecretManagerClient({ env });
+    cleanups.push({ name: 'secret manager client', run: () => smClient.close() });
+    // Where rotateSecret stages pending credentials (terraform creates it in a deployment).
+    const stagingSecret = await createStagingSecret(smClient, LOCAL_PROJECT_ID);
+
     // The functions start while the demo is seeded: they need nothing until their first event.
     const functionPorts = [await port(2), await port(3), await port(4)];
     const functionsStarting = Promise.allSettled(
@@ -273,6 +279,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             // The deployment pins the demo's Databricks workspace and token secret (trust model).
             ROTATOR_DATABRICKS_HOSTS: workspace.url,
             ROTATOR_DATABRICKS_CREDENTIAL_SECRETS: DEMO_TOKEN_SECRET_ID,
+            ROTATOR_STAGING_SECRET: stagingSecret,
           },
           onLine: (line) => {
             const entry = parseLogLine(line);
@@ -283,8 +290,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         }),
       ),
     );
-    const smClient = createSecretManagerClient({ env });
-    cleanups.push({ name: 'secret manager client', run: () => smClient.close() });
     const seeding = o.seed
       ? seedDemo({
           client: smClient,
