@@ -153,11 +153,12 @@ describe.each(STRATEGIES)('%s on PostgreSQL', (strategy) => {
       expect(s.state.stagedToDestroy).toEqual([
         expect.objectContaining({ secret: h.stagingSecret, version: staged[0]?.version }),
       ]);
-      await destroyStaged(
+      const destroyed = await destroyStaged(
         s.secret,
         { store: h.store, stagingSecrets: [h.stagingSecret] },
         h.deps.logger,
       );
+      await forgetStaged(h.store, s.secret, destroyed);
       expect((await h.stagedFor(secret)).map((v) => v.state)).toEqual(['DESTROYED']);
       expect((await h.snapshot(secret)).state.stagedToDestroy).toBeUndefined();
       await expect(h.versionLogsIn(secret, 1)).resolves.toBe(strategy === 'alternating-users');
