@@ -21,8 +21,11 @@ export const STAGED_SCHEMA = 'gsm-rotator.staged/v1';
 
 export const StagedPayloadSchema = z.object({
   schema: z.literal(STAGED_SCHEMA),
-  /** The managed secret's full name. */
-  secret: z.string(),
+  /**
+   * The managed secret's full name. Not called `secret`: the store registers every top-level
+   * field whose name looks secret with the log redactor, and a secret's name is no secret.
+   */
+  owner: z.string(),
   /** The rotation that generated the credential (rotator.ts rotationIdFor). */
   rotationId: z.string(),
   payload: DatabasePayloadSchema,
@@ -53,7 +56,12 @@ export async function stage(
   owner: { secret: string; rotationId: string },
   payload: DatabasePayload,
 ): Promise<number> {
-  const wrapped = { schema: STAGED_SCHEMA, ...owner, payload };
+  const wrapped = {
+    schema: STAGED_SCHEMA,
+    owner: owner.secret,
+    rotationId: owner.rotationId,
+    payload,
+  };
   return store.addVersion(stagingSecret, JSON.stringify(wrapped));
 }
 
@@ -76,7 +84,7 @@ export function parseStaged(
     throw new PermanentError(`${what} is not a staged credential: ${formatIssues(parsed.error)}`);
   }
   const raw = json as { payload: DatabasePayload };
-  return { secret: parsed.data.secret, rotationId: parsed.data.rotationId, payload: raw.payload };
+  return { secret: parsed.data.owner, rotationId: parsed.data.rotationId, payload: raw.payload };
 }
 
 /**

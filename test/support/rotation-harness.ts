@@ -79,10 +79,10 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
       const raw = JSON.parse(data) as {
         username: string;
         password: string;
-        secret?: string;
+        owner?: string;
         payload?: { username: string; password: string };
       };
-      const [owner, p] = raw.payload && raw.secret ? [raw.secret, raw.payload] : [secret, raw];
+      const [owner, p] = raw.payload && raw.owner ? [raw.owner, raw.payload] : [secret, raw];
       passwords.add(p.password);
       const known = added.get(owner) ?? [];
       if (!known.some((k) => k.password === p.password)) added.set(owner, [...known, p]);
@@ -275,13 +275,13 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
         continue;
       }
       const w = JSON.parse(await store.accessVersion(stagingSecret, v.number)) as {
-        secret: string;
+        owner: string;
         rotationId: string;
         payload: { username: string; password: string };
       };
       passwords.add(w.payload.password);
-      stagedOwners.set(v.number, w.secret);
-      if (w.secret === secret.name) {
+      stagedOwners.set(v.number, w.owner);
+      if (w.owner === secret.name) {
         out.push({
           version: v.number,
           state: v.state,
