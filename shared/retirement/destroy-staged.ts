@@ -5,10 +5,6 @@ import { type RotationState, readState, type StagedRefRecord, withState } from '
 import type { SecretSnapshot, SecretStore } from '../secrets/secret-store';
 import { updateWithRetry } from '../secrets/update-with-retry';
 
-/** Whether a managed secret has staged credentials waiting for destruction (no call). */
-export const hasStagedToDestroy = (snapshot: SecretSnapshot): boolean =>
-  (readState(snapshot.annotations).stagedToDestroy?.length ?? 0) > 0;
-
 /**
  * Destroy the staged copies (shared/rotation/staging.ts) of a managed secret's finished rotations,
  * listed in its state by promote or by a rollback (`stagedToDestroy`). Destroyed, not disabled: a
