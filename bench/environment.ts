@@ -14,6 +14,7 @@ import { type PostgresServer, startPostgres } from '../devtools/postgres-server'
 import { type PubSubHandle, startPubSub } from '../emulator/pubsub/start';
 import { type SecretManagerEmulator, startSecretManagerEmulator } from '../emulator/secret-manager';
 import { makeRotateSecret } from '../functions/rotate-secret';
+import { createStagingSecret } from '../local/staging-secret';
 import { CONFIG_KEYS, MANAGED_LABEL } from '../shared/config/annotations';
 import type { StrategyName } from '../shared/config/rotation-config';
 import { createLogger } from '../shared/logging/logger';
@@ -66,6 +67,7 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
   const env = { SECRET_MANAGER_EMULATOR_HOST: sm.address };
   const client = createSecretManagerClient({ env });
   const store = secretStoreFromEnv(undefined, env);
+  const stagingSecret = await createStagingSecret(client, PROJECT);
   const pubsubClient = new PubSub({
     projectId: PROJECT,
     apiEndpoint: pubsub.host,
@@ -89,6 +91,7 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
       testAttempts: 3,
       testRetryDelayMs: 1000,
       scope: { projects: [PROJECT] },
+      stagingSecrets: [stagingSecret],
     },
   });
 

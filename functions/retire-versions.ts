@@ -62,6 +62,7 @@ export function makeRetireVersions(
             leaseMs: deps.runtime.leaseMs,
             overdueMarginMs: deps.runtime.overdueMarginMs,
             overdueMemory,
+            stagingSecrets: deps.runtime.stagingSecrets,
             ...(deps.runtime.minGracePeriodMs === undefined
               ? {}
               : { minGracePeriodMs: deps.runtime.minGracePeriodMs }),

@@ -27,6 +27,7 @@ import {
   startSecretManager,
   TOPICS,
 } from './stack-parts';
+import { createStagingSecret } from './staging-secret';
 import { Teardown } from './teardown';
 
 export const DEFAULT_STATE_DIR = path.resolve(__dirname, '..', '.local-state');
@@ -181,6 +182,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     const smClient = createSecretManagerClient({ env });
     teardown.add('secret manager client', () => smClient.close());
+    env.ROTATOR_STAGING_SECRET = await createStagingSecret(smClient, LOCAL_PROJECT_ID);
     const { functions, demo } = await startFunctionsAndSeed(
       o,
       [await port(2), await port(3), await port(4)],

@@ -40,7 +40,10 @@ export const WIRING = [
 export type StackEnv = Record<
   'SECRET_MANAGER_EMULATOR_HOST' | 'PUBSUB_EMULATOR_HOST' | 'PUBSUB_PROJECT_ID' | 'GCP_PROJECT',
   string
->;
+> & {
+  /** Where rotateSecret stages pending credentials (terraform's staging.tf in a deployment). */
+  ROTATOR_STAGING_SECRET?: string;
+};
 
 /** Where every log line goes: the raw log file, the caller's hook, the readable screen. */
 export interface LogRouting {

@@ -24,7 +24,7 @@ import { CliError, EXIT, type ExitCode, usageError } from '../exit-codes';
 import { findSecret } from '../find-secret';
 import { positiveIntOption } from '../option-values';
 import { displayName } from '../scope';
-import { printCheckReport, checksOf } from './check';
+import { checksOf, printCheckReport } from './check';
 
 /** The connection fields that turn a plain-password payload into the JSON format. */
 export interface ConnectionFlags {

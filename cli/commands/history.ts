@@ -109,7 +109,7 @@ export async function runHistory(
       completedAt: null,
       durationMs: now - r.startedAt,
       fromVersion: r.baseVersion,
-      toVersion: r.pendingVersion ?? null,
+      toVersion: r.resultVersion ?? null,
       attempts: r.attempt,
       error: r.error ?? null,
       retiredAt: null,

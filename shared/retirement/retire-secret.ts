@@ -9,7 +9,13 @@ import type { Logger } from '../logging/logger';
 import { adminCredential } from '../rotation/admin';
 import { applyAliases, fenceMarginMs } from '../rotation/context';
 import { readConfig } from '../rotation/rotator';
-import { type RotationState, readHistory, readState, withState } from '../rotation/state';
+import {
+  type RotationState,
+  readHistory,
+  readState,
+  type StagedRefRecord,
+  withState,
+} from '../rotation/state';
 import { parsePayload } from '../rotation/steps';
 import { STRATEGY_IMPLS } from '../rotation/strategies';
 import { syncNextRotationTime } from '../schedule/sync';
@@ -17,6 +23,7 @@ import { credentialOf, endpointOf } from '../secrets/payload';
 import type { SecretSnapshot, SecretStore, VersionInfo } from '../secrets/secret-store';
 import { updateWithRetry } from '../secrets/update-with-retry';
 import type { ConditionMemory } from './condition-memory';
+import { destroyStaged, forgetStaged, withoutStaged } from './destroy-staged';
 import { checkOverdue } from './overdue';
 import { planRetirement, type RetirePlan } from './plan';
 
@@ -32,6 +39,8 @@ export interface RetireDeps {
   minGracePeriodMs?: number;
   /** Report a standing overdue condition once per change (the tick's instance keeps it). */
   overdueMemory?: ConditionMemory;
+  /** The deployment's staging secrets (ROTATOR_STAGING_SECRET): destroy-staged.ts checks them. */
+  stagingSecrets?: readonly string[];
 }
 
 /** The ids of the Databricks targets configured on a secret (retirement waits for them). */
@@ -89,6 +98,15 @@ export async function retireSecret(
   if (plan.skipped || plan.waiting)
     log.debug('retirement deferred', { skipped: plan.skipped, waiting: plan.waiting });
   const etagOf = (n: number) => versions.find((v) => v.number === n)?.etag;
+  // The staged copies of finished rotations (listed on the Secret: no call when there are none).
+  // Their list entries go in retirePrevious' last write when it runs (a write it makes anyway).
+  const destroyed = await destroyStaged(
+    snapshot,
+    { store: deps.store, stagingSecrets: deps.stagingSecrets ?? [] },
+    log,
+  );
+  const retiring = plan.actions.some((a) => a.kind === 'retire-previous');
+  if (!retiring) snapshot = await forgetStaged(deps.store, snapshot, destroyed);
 
   for (const action of plan.actions) {
     if (action.kind === 'retire-previous') {
@@ -100,6 +118,7 @@ export async function retireSecret(
         deps,
         log,
         etagOf(action.version),
+        destroyed,
       );
     } else if (action.kind === 'disable-stale') {
       await deps.store.disableVersion(snapshot.name, action.version, etagOf(action.version));
@@ -127,6 +146,8 @@ export async function retirePrevious(
   deps: RetireDeps,
   log: Logger,
   etag: string | undefined,
+  /** Staged copies destroyed this tick (destroy-staged.ts): dropped from the state here too. */
+  stagedDestroyed: readonly StagedRefRecord[] = [],
 ): Promise<void> {
   const now = deps.clock.now();
   const state = readState(snapshot.annotations);
@@ -183,7 +204,11 @@ export async function retirePrevious(
           : h,
       );
       return {
-        annotations: withState(fresh.annotations, withoutOwnRetiring(fresh, holder), history),
+        annotations: withState(
+          fresh.annotations,
+          withoutStaged(withoutOwnRetiring(fresh, holder), stagedDestroyed),
+          history,
+        ),
         aliases:
           fresh.aliases[ALIASES.previous] === version
             ? applyAliases(fresh.aliases, { remove: [ALIASES.previous] })

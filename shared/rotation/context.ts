@@ -17,6 +17,7 @@ import {
   type RotationState,
   readHistory,
   readState,
+  type StagedRefRecord,
   type Status,
   withState,
 } from './state';
@@ -37,6 +38,11 @@ export interface RotatorSettings {
   minGracePeriodMs?: number;
   /** The secrets this deployment may rotate (label and projects); anything else is refused. */
   scope: DeploymentScope;
+  /**
+   * The staging secret shards (ROTATOR_STAGING_SECRET): where a pending credential waits until it
+   * is verified (shared/rotation/staging.ts). Empty: rotations are refused (SettingsError).
+   */
+  stagingSecrets: readonly string[];
 }
 
 export type Publish = (
@@ -77,9 +83,18 @@ export interface RotationContext {
   snapshot: SecretSnapshot;
   record: RotationRecord;
   base: DatabasePayload;
-  /** Loaded lazily and cached: the pending version's payload. */
+  /** Loaded lazily and cached: the pending credential (staged, shared/rotation/staging.ts). */
   pending?: DatabasePayload;
-  /** The password generated at the claim (its digest is in the record), until create adds it. */
+  /** Where the pending credential is staged, once known; every write of the record carries it. */
+  staged?: StagedRefRecord;
+  /**
+   * This delivery took an existing rotation over (or resumed an unresolved one): an earlier
+   * delivery may have left orphans (a staged version, a managed version added by a promote that
+   * died before moving `current`) that must be found and adopted, never added twice. A fresh
+   * rotation has none, and skips the searches (quota).
+   */
+  resumed: boolean;
+  /** The password generated at the claim (its digest is in the record), until create stages it. */
   generatedPassword?: string;
   /**
    * The admin credential, read and checked against the admin secret's `rotator.serves` once per
@@ -106,6 +121,8 @@ export interface StateChange {
   releaseLease?: boolean;
   /** Set Secret Manager's next_rotation_time in the same write (a scheduled secret's next time). */
   nextRotationTime?: number;
+  /** Hand this staged version to retirement for destruction (state.stagedToDestroy). */
+  destroyStaged?: StagedRefRecord;
 }
 
 const MAX_CAS_RETRIES = 5;
@@ -164,6 +181,7 @@ export async function persist(ctx: RotationContext, change: StateChange): Promis
     }
     const record: RotationRecord = {
       ...ctx.record,
+      ...(ctx.staged ? { staged: ctx.staged } : {}),
       ...change.record,
       // A released lease keeps the time it was given up: expired for a takeover, and the last
       // sign of life for the overdue check (shared/retirement/overdue.ts).
@@ -177,6 +195,18 @@ export async function persist(ctx: RotationContext, change: StateChange): Promis
       ...(change.currentCredential === undefined
         ? {}
         : { currentCredential: change.currentCredential }),
+      ...(change.destroyStaged === undefined
+        ? {}
+        : {
+            stagedToDestroy: [
+              ...(state.stagedToDestroy ?? []).filter(
+                (d) =>
+                  d.secret !== change.destroyStaged?.secret ||
+                  d.version !== change.destroyStaged.version,
+              ),
+              change.destroyStaged,
+            ],
+          }),
     };
     const history = change.history
       ? [change.history, ...readHistory(snapshot.annotations)]

@@ -5,7 +5,7 @@ import { adminCredentialFor } from './admin';
 import { fencedDeadline, persist, type RotationContext, type StateChange } from './context';
 import { isCopyOf } from './provenance';
 import { type HistoryEntry, readState } from './state';
-import { loadPending, parsePayload } from './steps';
+import { findManagedOrphans, findPending, parsePayload } from './steps';
 
 function failedEntry(ctx: RotationContext, error: string): HistoryEntry {
   const r = ctx.record;
@@ -24,22 +24,28 @@ function failedEntry(ctx: RotationContext, error: string): HistoryEntry {
 
 /**
  * A rotation that cannot succeed ends here: the database is put back (the current credential
- * logs in, the pending one does not), the pending version is disabled, and — because `latest` is
- * simply the newest version and many consumers read it — the current payload is added again as a
- * newer version and `current` moves with it, after a real login proved it works.
+ * logs in, the pending one does not) and the staged credential is handed to retirement for
+ * destruction. The managed secret never held the pending credential, so `latest` and `current`
+ * still name the base credential; only a promote that added its version and died before moving
+ * `current` leaves a managed orphan: it is disabled, and the current payload is added again as
+ * the newest version (with `current` moved to it) so `latest` keeps working.
  *
- * If the database cannot be reached, nothing can be proven: the pending version and its alias are
- * kept (the database may already accept it) and the rotation is marked unresolved; the next request
- * resumes it. The decision is persisted first, so a crash here resumes the clean-up, not the steps.
+ * If the database cannot be reached, nothing can be proven: the staged credential is kept (the
+ * database may already accept it; the record names it) and the rotation is marked unresolved; the
+ * next request resumes it. With alternating-users and dual-password `latest` and `current` keep
+ * working meanwhile; with single-user a `set` that already ran killed the base password (README,
+ * "Strategies"). The decision is persisted first, so a crash here resumes the clean-up.
  */
 export async function failRotation(ctx: RotationContext, reason: string): Promise<void> {
-  const { store } = ctx.deps;
-  const secret = ctx.snapshot.name;
   if (ctx.record.outcome !== 'failed') {
     await persist(ctx, { record: { outcome: 'failed', error: reason } });
   }
-  const pendingVersion = ctx.record.pendingVersion;
-  if (pendingVersion === undefined) {
+  // Transient trouble finding it (Secret Manager down) must not pass for "nothing staged".
+  const pending = await findPending(ctx).catch((err: unknown) => {
+    if (isPermanent(err)) return undefined;
+    throw err;
+  });
+  if (pending === undefined && ctx.staged === undefined && ctx.record.staged === undefined) {
     await persist(ctx, { record: { step: 'announce' }, history: failedEntry(ctx, reason) });
     return;
   }
@@ -48,7 +54,6 @@ export async function failRotation(ctx: RotationContext, reason: string): Promis
   try {
     const endpoint = endpointOf(ctx.base);
     const base = credentialOf(ctx.base);
-    const pending = await loadPending(ctx).catch(() => undefined);
     if (pending) {
       const pendingWorks = (await ctx.engine.tryLogin(endpoint, credentialOf(pending))).ok;
       const baseWorks = (await ctx.engine.tryLogin(endpoint, base)).ok;
@@ -68,45 +73,21 @@ export async function failRotation(ctx: RotationContext, reason: string): Promis
     if (!(await ctx.engine.tryLogin(endpoint, base)).ok) {
       throw new PermanentError('the current credential does not log in after the rollback');
     }
-
-    const versions = await store.listVersions(secret);
-    const pendingInfo = versions.find((v) => v.number === pendingVersion);
-    if (pendingInfo?.state === 'ENABLED') {
-      await store.disableVersion(secret, pendingVersion, pendingInfo.etag);
-    }
-    // A copy added before an interruption is adopted, not added twice; but only a true copy of
-    // the credential that just logged in, never any newer version (an operator's hand-added one).
-    let copy: number | undefined;
-    for (const v of versions
-      .filter((v) => v.number > pendingVersion && v.state === 'ENABLED')
-      .sort((a, b) => a.number - b.number)) {
-      const payload = await store
-        .accessVersion(secret, v.number)
-        .then((data) => parsePayload(data, `version ${v.number}`))
-        .catch((err: unknown) => {
-          if (isPermanent(err)) return undefined;
-          throw err;
-        });
-      if (payload && isCopyOf(payload, ctx.base)) {
-        copy = v.number;
-        break;
-      }
-    }
-    copy ??= await store.addVersion(secret, JSON.stringify(ctx.base));
-    // The copy holds the base credential: the consumers' confirmations for it carry over.
-    const known = readState(ctx.snapshot.annotations).currentCredential;
-    const origin =
-      known?.current === ctx.record.baseVersion ? known.origin : ctx.record.baseVersion;
+    const orphans = pending ? await findManagedOrphans(ctx, pending) : [];
+    // The base credential just logged in: a secret that had no `current` yet (never adopted)
+    // gets it now, in the same write.
+    const base0 = ctx.record.baseVersion;
+    const pin =
+      ctx.snapshot.aliases[ALIASES.current] === undefined
+        ? { aliases: { set: { [ALIASES.current]: base0 } }, record: { resultVersion: base0 } }
+        : {};
     change = {
-      record: { step: 'announce', resultVersion: copy, unresolved: false },
-      aliases: { set: { [ALIASES.current]: copy }, remove: [ALIASES.pending] },
-      currentCredential: { current: copy, origin },
+      record: { step: 'announce', unresolved: false, ...pin.record },
       history: failedEntry(ctx, reason),
+      ...(ctx.staged ? { destroyStaged: ctx.staged } : {}),
+      ...(pin.aliases ? { aliases: pin.aliases } : {}),
+      ...(orphans.length > 0 ? await replaceOrphans(ctx, orphans) : {}),
     };
-    ctx.log.warning('rolled back: current credential re-added as the newest version', {
-      disabledVersion: pendingVersion,
-      currentVersion: copy,
-    });
   } catch (err) {
     // Lost ownership: whoever took over finishes the clean-up.
     if (err instanceof ConflictError) throw err;
@@ -122,4 +103,49 @@ export async function failRotation(ctx: RotationContext, reason: string): Promis
     };
   }
   await persist(ctx, change);
+}
+
+/**
+ * Managed versions a dead promote added hold the rolled-back (now dead) credential and sit above
+ * `current`: disable them, and add the current payload again as the newest version so `latest`
+ * works (a copy added before an interruption is adopted, never added twice).
+ */
+async function replaceOrphans(ctx: RotationContext, orphans: number[]): Promise<StateChange> {
+  const { store } = ctx.deps;
+  const secret = ctx.snapshot.name;
+  const versions = await store.listVersions(secret);
+  for (const n of orphans) {
+    const info = versions.find((v) => v.number === n);
+    if (info?.state === 'ENABLED') await store.disableVersion(secret, n, info.etag);
+  }
+  const newest = Math.max(...orphans);
+  let copy: number | undefined;
+  for (const v of versions
+    .filter((v) => v.number > newest && v.state === 'ENABLED')
+    .sort((a, b) => a.number - b.number)) {
+    const payload = await store
+      .accessVersion(secret, v.number)
+      .then((data) => parsePayload(data, `version ${v.number}`))
+      .catch((err: unknown) => {
+        if (isPermanent(err)) return undefined;
+        throw err;
+      });
+    if (payload && isCopyOf(payload, ctx.base)) {
+      copy = v.number;
+      break;
+    }
+  }
+  copy ??= await store.addVersion(secret, JSON.stringify(ctx.base));
+  // The copy holds the base credential: the consumers' confirmations for it carry over.
+  const known = readState(ctx.snapshot.annotations).currentCredential;
+  const origin = known?.current === ctx.record.baseVersion ? known.origin : ctx.record.baseVersion;
+  ctx.log.warning('rolled back: current credential re-added as the newest version', {
+    disabledVersions: orphans,
+    currentVersion: copy,
+  });
+  return {
+    record: { step: 'announce', unresolved: false, resultVersion: copy },
+    aliases: { set: { [ALIASES.current]: copy }, remove: [ALIASES.pending] },
+    currentCredential: { current: copy, origin },
+  };
 }

@@ -20,6 +20,7 @@ import {
 import type { RotationRequest } from '../events/rotation-request';
 import { previousHold } from '../retirement/plan';
 import { consumerIdsOf } from '../retirement/retire-secret';
+import { SettingsError } from '../runtime/settings';
 import { deferScheduledRotation } from '../schedule/defer';
 import { scheduleGate } from '../schedule/gate';
 import type { DatabasePayload } from '../secrets/payload';
@@ -40,7 +41,7 @@ import {
   withServed,
   withState,
 } from './state';
-import { parsePayload, recordedCompletion, STEP_IMPLS } from './steps';
+import { PERSISTED_STEPS, parsePayload, recordedCompletion, STEP_IMPLS } from './steps';
 import { STRATEGY_IMPLS } from './strategies';
 
 export type RotationResult =
@@ -115,6 +116,12 @@ export async function handleRotationRequest(
   deps: RotatorDeps,
 ): Promise<RotationResult> {
   const log = deps.logger.child({ secret: request.secret });
+  if (deps.settings.stagingSecrets.length === 0) {
+    throw new SettingsError(
+      'ROTATOR_STAGING_SECRET is not set: rotateSecret has nowhere to stage a pending credential',
+      ['ROTATOR_STAGING_SECRET'],
+    );
+  }
   for (let round = 1; round <= MAX_CLAIM_ROUNDS; round++) {
     const snapshot = await deps.store.getSecret(request.secret);
     assertInScope(snapshot, deps.settings.scope);
@@ -242,12 +249,16 @@ async function claim(
   let base: DatabasePayload | undefined;
 
   if (decision.action === 'start' || decision.action === 'resume-unresolved') {
-    const versions = await deps.store.listVersions(snapshot.name);
     const previousRun = decision.action === 'resume-unresolved' ? state.rotation : undefined;
+    const current = snapshot.aliases[ALIASES.current];
+    // Listing costs a read: only a secret that never had a `current` (its first rotation, not
+    // adopted) needs it, to find its newest enabled version.
+    const versions =
+      previousRun?.baseVersion === undefined && current === undefined
+        ? await deps.store.listVersions(snapshot.name)
+        : undefined;
     const baseVersion =
-      previousRun?.baseVersion ??
-      snapshot.aliases[ALIASES.current] ??
-      versions.find((v) => v.state === 'ENABLED')?.number;
+      previousRun?.baseVersion ?? current ?? versions?.find((v) => v.state === 'ENABLED')?.number;
     if (baseVersion === undefined) {
       throw new PermanentError(`secret ${snapshot.name} has no enabled version to rotate from`);
     }
@@ -279,12 +290,16 @@ async function claim(
       step: 'create',
       baseVersion,
       baseUsername: base.username,
-      latestAtClaim: previousRun?.latestAtClaim ?? versions[0]?.number ?? 0,
-      ...(previousRun?.pendingVersion === undefined
+      // A lower bound is enough: a managed orphan is recognised by its payload, not its number.
+      latestAtClaim: previousRun?.latestAtClaim ?? versions?.[0]?.number ?? baseVersion,
+      // An unresolved rotation's staged credential may be live in the database: resumed, as is.
+      ...(previousRun?.staged === undefined
         ? {}
         : {
-            pendingVersion: previousRun.pendingVersion,
-            pendingUsername: previousRun.pendingUsername,
+            staged: previousRun.staged,
+            ...(previousRun.pendingUsername === undefined
+              ? {}
+              : { pendingUsername: previousRun.pendingUsername }),
           }),
       stepMs: {},
     };
@@ -311,10 +326,10 @@ async function claim(
       satisfiedBy: record.id,
     });
   }
-  // The password of the version create will add is generated now, and its digest written with
-  // the claim: a version is adopted later only if it carries one of these (provenance.ts).
+  // The password create will stage is generated now, and its digest written with the claim: a
+  // staged version is adopted later only if it carries one of these (provenance.ts).
   let generatedPassword: string | undefined;
-  if (record.pendingVersion === undefined) {
+  if (record.staged === undefined) {
     generatedPassword = generatePassword(config.engine, config.passwordPolicy, deps.randomBytes);
     deps.redactor.add(generatedPassword);
     record = {
@@ -363,12 +378,18 @@ async function claim(
     snapshot: claimed,
     record,
     base,
+    resumed: decision.action !== 'start',
     ...(generatedPassword === undefined ? {} : { generatedPassword }),
     ...(admin === undefined ? {} : { adminCredential: admin }),
   };
 }
 
-/** The step skeleton, written once: run each remaining step, persist its change, time and log it. */
+/**
+ * The step skeleton, written once: run each remaining step, time and log it. Only the steps in
+ * PERSISTED_STEPS write their change (with the move to the next step) to the Secret; the others
+ * advance the record in memory, and the next write carries it (a kill in between resumes at the
+ * last persisted step, and every step is safe to run again).
+ */
 async function runSteps(ctx: RotationContext): Promise<void> {
   const { clock } = ctx.deps;
   for (let i = STEPS.indexOf(ctx.record.step); i < STEPS.length; i++) {
@@ -376,23 +397,23 @@ async function runSteps(ctx: RotationContext): Promise<void> {
     const started = clock.now();
     const change = await STEP_IMPLS[step](ctx);
     const durationMs = clock.now() - started;
-    await persist(ctx, {
-      ...change,
-      record: {
-        ...change.record,
-        step: STEPS[i + 1] ?? step,
-        stepMs: { ...ctx.record.stepMs, [step]: durationMs },
-      },
-    });
+    const record = {
+      ...change.record,
+      step: STEPS[i + 1] ?? step,
+      stepMs: { ...ctx.record.stepMs, [step]: durationMs },
+    };
+    if (PERSISTED_STEPS.has(step)) {
+      await persist(ctx, { ...change, record });
+    } else {
+      ctx.record = { ...ctx.record, ...record };
+    }
     ctx.deps.failpoint?.(`step:${step}`);
     ctx.log.info(`rotation step ${step} done`, {
       event: 'rotation.step',
       step,
       durationMs,
       attempt: ctx.record.attempt,
-      ...(ctx.record.pendingVersion === undefined
-        ? {}
-        : { pendingVersion: ctx.record.pendingVersion }),
+      ...(ctx.staged === undefined ? {} : { stagedVersion: ctx.staged.version }),
     });
   }
 }
@@ -464,16 +485,14 @@ async function drive(ctx: RotationContext, decision: Decision): Promise<Rotation
   // One ERROR per failed rotation: unresolved (pending kept for the next request) or failed.
   ctx.log.error(
     r.unresolved
-      ? 'rotation unresolved: the database could not be reached to roll back; pending version kept for the next rotation'
+      ? 'rotation unresolved: the database could not be reached to roll back; staged credential kept for the next rotation'
       : 'rotation failed',
     {
       event: r.unresolved ? 'rotation.unresolved' : 'rotation.failed',
       ...fields,
       error: r.error,
       unresolved: r.unresolved ?? false,
-      ...(r.unresolved && r.pendingVersion !== undefined
-        ? { pendingVersion: r.pendingVersion }
-        : {}),
+      ...(r.unresolved && r.staged !== undefined ? { stagedVersion: r.staged.version } : {}),
     },
   );
   return { action: 'failed', rotationId: r.id };

@@ -15,6 +15,14 @@ export type Trigger = (typeof TRIGGERS)[number];
 export const OUTCOMES = ['succeeded', 'failed'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
+/** A staged credential (shared/rotation/staging.ts) and the rotation that generated it. */
+export const StagedRefSchema = z.object({
+  secret: z.string(),
+  version: z.number().int(),
+  rotationId: z.string(),
+});
+export type StagedRefRecord = z.output<typeof StagedRefSchema>;
+
 export const RotationRecordSchema = z.object({
   id: z.string(),
   trigger: z.enum(TRIGGERS),
@@ -31,14 +39,23 @@ export const RotationRecordSchema = z.object({
   /** `current` when the rotation started, and its login. */
   baseVersion: z.number().int(),
   baseUsername: z.string(),
-  /** Highest version number when the rotation was claimed: anything newer is ours (orphans). */
+  /**
+   * A version number no newer than any version this rotation adds to the managed secret (`current`
+   * at the claim): a redelivery looks above it for the managed version of a promote that died
+   * before moving `current`.
+   */
   latestAtClaim: z.number().int(),
   /**
    * Digests (provenance.ts) of the passwords this rotation generated, recorded before their
-   * version was added: only a version carrying one of them is ever adopted.
+   * staged version was added: only a staged version carrying one of them is ever adopted.
    */
   pendingDigests: z.array(z.string()).optional(),
-  pendingVersion: z.number().int().optional(),
+  /**
+   * Where the pending credential is staged. Not written by the create step itself (a write the
+   * budget has no room for): every later write of the rotation carries it; a redelivery that
+   * finds none searches the staging secret (staging.ts findStagedOrphan).
+   */
+  staged: StagedRefSchema.optional(),
   pendingUsername: z.string().optional(),
   /** Set once the outcome is decided; the announce step publishes it. */
   outcome: z.enum(OUTCOMES).optional(),
@@ -80,6 +97,12 @@ export const RotationStateSchema = z.object({
    * Kept for SERVED_KEEP_MS, at most SERVED_LIMIT entries.
    */
   served: z.array(z.object({ id: z.string(), at: z.number() })).optional(),
+  /**
+   * Staged versions whose rotation is over (promoted, or rolled back so the database no longer
+   * accepts them): retireVersions destroys them (shared/retirement/destroy-staged.ts) and drops
+   * them from here. Never an unresolved rotation's: that may be the only copy of a live password.
+   */
+  stagedToDestroy: z.array(StagedRefSchema).optional(),
   /** retireVersions holds this while it revokes `previous`: no rotation starts meanwhile. */
   retiring: z
     .object({ version: z.number().int(), leaseUntil: z.number(), holder: z.string() })

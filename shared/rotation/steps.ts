@@ -14,17 +14,18 @@ import {
 } from '../secrets/payload';
 import { formatIssues } from '../zod-issues';
 import { adminCredentialFor } from './admin';
-import { fencedDeadline, persist, type RotationContext, type StateChange } from './context';
+import { fencedDeadline, type RotationContext, type StateChange } from './context';
 import { proveParity } from './parity';
-import { generatePassword } from './password';
-import { isOwnPending, passwordDigest } from './provenance';
+import { isCopyOf } from './provenance';
+import { findStagedOrphan, readStaged, stage, stagingSecretFor } from './staging';
 import { readHistory, type StepName } from './state';
 
 /**
  * The five steps. Each first checks whether its work is already done (a redelivery after a crash
- * lands in the middle of any of them) and returns the state change that records it; the skeleton
- * in rotator.ts persists that change together with the move to the next step (compare-and-swap),
- * times and logs it.
+ * lands in the middle of any of them) and returns the state change that records it. The skeleton
+ * in rotator.ts persists (compare-and-swap) only after the steps in PERSISTED_STEPS; create, set
+ * and test change nothing a redelivery could not find again (an orphan search, a login probe, a
+ * read-only test), so their progress stays in memory (Secret Manager writes are quota).
  */
 export type Step = (ctx: RotationContext) => Promise<StateChange>;
 
@@ -50,98 +51,90 @@ export function parsePayload(data: string, what: string): DatabasePayload {
   return json as DatabasePayload;
 }
 
-/** The pending version's payload, read by number (strongly consistent) and cached. */
-export async function loadPending(ctx: RotationContext): Promise<DatabasePayload> {
+/**
+ * The pending credential of this rotation, cached: the one create staged in this delivery, the
+ * staged version recorded on the Secret (read by number, strongly consistent), or, on a resumed
+ * rotation, an orphan an earlier delivery staged before anything recorded it. Undefined when
+ * nothing was staged (the database never learned a pending credential).
+ */
+export async function findPending(ctx: RotationContext): Promise<DatabasePayload | undefined> {
   if (ctx.pending) return ctx.pending;
-  const version = ctx.record.pendingVersion;
-  if (version === undefined) throw new Error('no pending version recorded');
-  ctx.pending = parsePayload(
-    await ctx.deps.store.accessVersion(ctx.snapshot.name, version),
-    `pending version ${version}`,
-  );
+  const { store } = ctx.deps;
+  const owner = { secret: ctx.snapshot.name };
+  const recorded = ctx.staged ?? ctx.record.staged;
+  if (recorded) {
+    ctx.pending = await readStaged(store, recorded, { ...owner, rotationId: recorded.rotationId });
+    ctx.staged = recorded;
+    return ctx.pending;
+  }
+  if (!ctx.resumed) return undefined;
+  const orphan = await findStagedOrphan(store, stagingSecretOf(ctx), {
+    ...owner,
+    rotationId: ctx.record.id,
+    startedAt: ctx.record.startedAt,
+    digests: ctx.record.pendingDigests ?? [],
+    username: ctx.strategy.pendingUsername(ctx.base.username, ctx.config, ctx.engine),
+    base: ctx.base,
+  });
+  if (!orphan) return undefined;
+  ctx.log.info('adopted a pending credential staged before an interruption', {
+    event: 'rotation.adopted',
+    stagedVersion: orphan.ref.version,
+  });
+  ctx.staged = { ...orphan.ref, rotationId: ctx.record.id };
+  ctx.pending = orphan.payload;
   return ctx.pending;
 }
 
+/** The pending credential, which the steps after create need. */
+export async function loadPending(ctx: RotationContext): Promise<DatabasePayload> {
+  const pending = await findPending(ctx);
+  if (!pending) throw new Error('no pending credential staged');
+  return pending;
+}
+
 /**
- * create: decide the new credential and store it as a version BEFORE the database knows it, so a
- * crash can never lose a password the database accepts. AddSecretVersion has no etag and is not
- * idempotent: a version newer than the one seen at claim time that proves it came from this
- * rotation (provenance.ts: a password whose digest the claim recorded) is an orphan of a crash
- * between add and persist, and is adopted instead of adding another. Any other new version (an
- * operator's `gcloud secrets versions add`) is left alone: never pending, never current.
+ * The staging secret this managed secret uses (a stable shard of ROTATOR_STAGING_SECRET; the
+ * rotator refuses to start without one, rotator.ts).
+ */
+const stagingSecretOf = (ctx: RotationContext): string =>
+  stagingSecretFor(ctx.snapshot.name, ctx.deps.settings.stagingSecrets);
+
+/**
+ * create: decide the new credential and stage it BEFORE the database knows it, so a crash can
+ * never lose a password the database accepts (invariant 1). It goes to the staging secret, not
+ * the managed one: consumers read the managed secret's `latest`, which must keep working.
+ * AddSecretVersion has no etag and is not idempotent: a resumed rotation first adopts what an
+ * earlier delivery staged (findPending), and only a fresh credential whose digest the claim
+ * recorded is ever staged. Nothing is persisted here: a kill before the next write is found by
+ * the redelivery's orphan search.
  */
 const create: Step = async (ctx) => {
-  const { store, randomBytes, redactor } = ctx.deps;
-  const secret = ctx.snapshot.name;
-  if (ctx.record.pendingVersion !== undefined) return {};
-
+  const existing = await findPending(ctx);
+  if (existing) return { record: { pendingUsername: existing.username } };
+  const password = ctx.generatedPassword;
+  // The claim generates one whenever nothing is staged; its digest is already on the Secret.
+  if (password === undefined) throw new Error('no password was generated at the claim');
+  ctx.deps.redactor.add(password);
   const username = ctx.strategy.pendingUsername(ctx.base.username, ctx.config, ctx.engine);
-  const newer = (await store.listVersions(secret))
-    .filter((v) => v.number > ctx.record.latestAtClaim && v.state === 'ENABLED')
-    .sort((a, b) => a.number - b.number);
-  let adopted: { version: number; payload: DatabasePayload } | undefined;
-  for (const v of newer) {
-    let payload: DatabasePayload | undefined;
-    try {
-      payload = parsePayload(await store.accessVersion(secret, v.number), `version ${v.number}`);
-    } catch (err) {
-      if (!isPermanent(err)) throw err;
-    }
-    const own =
-      payload !== undefined &&
-      isOwnPending(payload, {
-        rotationId: ctx.record.id,
-        digests: ctx.record.pendingDigests ?? [],
-        username,
-        base: ctx.base,
-      });
-    if (!own) {
-      ctx.log.warning('a version added by someone else during the rotation is not adopted', {
-        event: 'rotation.foreign-version',
-        version: v.number,
-      });
-    } else if (adopted && payload) {
-      // Only a second add racing the first could leave these; they never reached the database.
-      await store.disableVersion(secret, v.number, v.etag);
-      ctx.log.warning('disabled duplicate pending version', { version: v.number });
-    } else if (payload) {
-      adopted = { version: v.number, payload };
-    }
-  }
-  let version: number;
-  if (adopted) {
-    version = adopted.version;
-    ctx.pending = adopted.payload;
-    ctx.log.info('adopted pending version added before an interruption', { version });
-  } else {
-    let password = ctx.generatedPassword;
-    if (password === undefined) {
-      // Not generated at the claim (cannot happen through claim()): record its digest first.
-      password = generatePassword(ctx.config.engine, ctx.config.passwordPolicy, randomBytes);
-      await persist(ctx, {
-        record: {
-          pendingDigests: [
-            ...(ctx.record.pendingDigests ?? []),
-            passwordDigest(ctx.record.id, password),
-          ],
-        },
-      });
-    }
-    redactor.add(password);
-    ctx.pending = { ...ctx.base, username, password };
-    version = await store.addVersion(secret, JSON.stringify(ctx.pending));
-    ctx.deps.failpoint?.('version-added');
-  }
+  const pending: DatabasePayload = { ...ctx.base, username, password };
+  const stagingSecret = stagingSecretOf(ctx);
+  const version = await stage(
+    ctx.deps.store,
+    stagingSecret,
+    { secret: ctx.snapshot.name, rotationId: ctx.record.id },
+    pending,
+  );
+  ctx.pending = pending;
+  ctx.staged = { secret: stagingSecret, version, rotationId: ctx.record.id };
+  ctx.deps.failpoint?.('staged');
   const previous = ctx.snapshot.aliases[ALIASES.previous];
   if (ctx.strategy.keepsPrevious && previous !== undefined && previous !== ctx.record.baseVersion) {
     ctx.log.warning('rotating before the previous version was retired: it stops working now', {
       previousVersion: previous,
     });
   }
-  return {
-    record: { pendingVersion: version, pendingUsername: ctx.pending.username },
-    aliases: { set: { [ALIASES.pending]: version } },
-  };
+  return { record: { pendingUsername: username } };
 };
 
 /** The session that may change logins: the admin's, or the user's own (single-user, `self`). */
@@ -194,21 +187,76 @@ const test: Step = async (ctx) => {
 };
 
 /**
- * promote: one compare-and-swap moves `current` to the new version and `previous` to the old one,
- * drops `pending` and records the rotation in the history. `current` only ever points at a
- * version whose credential just passed a real login (the test step).
+ * A managed version above `latestAtClaim` holding exactly the pending credential: added by a
+ * promote that died before moving `current`. Nobody else knows that random password, so equality
+ * proves it is ours. Searched only on a resumed rotation (a fresh one cannot have left any).
+ */
+export async function findManagedOrphans(
+  ctx: RotationContext,
+  pending: DatabasePayload,
+): Promise<number[]> {
+  if (!ctx.resumed) return [];
+  const { store } = ctx.deps;
+  const secret = ctx.snapshot.name;
+  const out: number[] = [];
+  const newer = (await store.listVersions(secret))
+    .filter((v) => v.number > ctx.record.latestAtClaim && v.state === 'ENABLED')
+    .sort((a, b) => a.number - b.number);
+  for (const v of newer) {
+    const payload = await store
+      .accessVersion(secret, v.number)
+      .then((data) => parsePayload(data, `version ${v.number}`))
+      .catch((err: unknown) => {
+        if (isPermanent(err)) return undefined;
+        throw err;
+      });
+    if (payload && isCopyOf(payload, pending)) {
+      out.push(v.number);
+    } else {
+      ctx.log.warning(
+        'a version newer than current that this rotation did not add is not adopted',
+        {
+          event: 'rotation.foreign-version',
+          version: v.number,
+        },
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * promote: the verified credential becomes the newest version of the managed secret, and one
+ * compare-and-swap moves `current` to it and `previous` to the old one, records the rotation in
+ * the history, the next rotation time, and hands the staged copy to retirement for destruction.
+ * `current` only ever points at a version whose credential just passed a real login (the test
+ * step), and `latest == current` except in the instant between the add and the alias move. A
+ * redelivery after a kill in that instant adopts the added version instead of adding another.
  */
 const promote: Step = async (ctx) => {
+  const pending = await loadPending(ctx);
+  const secret = ctx.snapshot.name;
+  let version = (await findManagedOrphans(ctx, pending))[0];
+  if (version === undefined) {
+    version = await ctx.deps.store.addVersion(secret, JSON.stringify(pending));
+    ctx.deps.failpoint?.('managed-added');
+  } else {
+    ctx.log.info('adopted the managed version a promote added before an interruption', {
+      event: 'rotation.adopted',
+      version,
+    });
+  }
   const now = ctx.deps.clock.now();
-  const version = ctx.record.pendingVersion as number;
   const r = ctx.record;
   // A scheduled secret gets its next rotation time in this same write: no extra call.
   const nextRotationTime = nextRotationTimeToSet(ctx.snapshot, now);
   return {
     ...(nextRotationTime === undefined ? {} : { nextRotationTime }),
+    ...(ctx.staged ? { destroyStaged: ctx.staged } : {}),
     record: { outcome: 'succeeded', resultVersion: version },
     aliases: {
       set: { [ALIASES.current]: version, [ALIASES.previous]: r.baseVersion },
+      // Left by a rotation of an older release, which staged in the managed secret itself.
       remove: [ALIASES.pending],
     },
     promotedAt: now,
@@ -276,3 +324,6 @@ const announce: Step = async (ctx) => {
 };
 
 export const STEP_IMPLS: Record<StepName, Step> = { create, set, test, promote, announce };
+
+/** The steps whose change is written to the Secret; the others only update the record in memory. */
+export const PERSISTED_STEPS: ReadonlySet<StepName> = new Set(['promote', 'announce']);

@@ -80,6 +80,7 @@ export function productionDeps(env: NodeJS.ProcessEnv = process.env): () => Deps
         ? {}
         : { minGracePeriodMs: runtime.minGracePeriodMs }),
       scope: runtime.scope,
+      stagingSecrets: runtime.stagingSecrets,
     };
     const publish = createPubSubPublish({ projectId: runtime.projectId });
     deps = {

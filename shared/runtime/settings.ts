@@ -47,6 +47,15 @@ const EnvSchema = z.object({
     /^([a-z][a-z0-9-]{4,28}[a-z0-9]|[0-9]{1,20})$/,
     'project ids or numbers',
   ),
+  /**
+   * Where rotateSecret keeps a pending credential until it is verified (shared/rotation/staging.ts):
+   * one full secret name, or a few (shards, at most 8) that spread the staging writes over their
+   * per-secret write rates. Created by terraform (staging.tf); required by rotateSecret only.
+   */
+  ROTATOR_STAGING_SECRET: commaList(
+    /^projects\/[^/]+\/(locations\/[^/]+\/)?secrets\/[A-Za-z0-9_-]{1,255}$/,
+    'full secret names: projects/P/secrets/S',
+  ).pipe(z.array(z.string()).max(8, 'at most 8 staging secrets')),
   /** Databricks workspaces consumers may name (comma-separated URLs or host names). */
   ROTATOR_DATABRICKS_HOSTS: commaList(
     /^(https?:\/\/)?[A-Za-z0-9.-]+(:[0-9]{1,5})?\/?$/,
@@ -84,6 +93,8 @@ export interface Settings {
   locations: string[];
   overdueMarginMs: number;
   minGracePeriodMs?: number;
+  /** The staging secret shards (ROTATOR_STAGING_SECRET), full names; empty when unset. */
+  stagingSecrets: string[];
   /** The secrets this deployment acts on (shared/trust/scope.ts). */
   scope: DeploymentScope;
   /** The Databricks workspaces and credential secrets consumers may use. */
@@ -138,6 +149,7 @@ export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     ...(e.ROTATOR_MIN_GRACE_PERIOD === undefined
       ? {}
       : { minGracePeriodMs: e.ROTATOR_MIN_GRACE_PERIOD }),
+    stagingSecrets: e.ROTATOR_STAGING_SECRET,
     scope: { projects: [...new Set([projectId, ...e.ROTATOR_PROJECTS])] },
     databricks: {
       hosts: e.ROTATOR_DATABRICKS_HOSTS.map(workspaceOrigin),

@@ -14,11 +14,15 @@ function registerPayload(redactor: Redactor | undefined, data: string): void {
   redactor.add(data);
   try {
     const parsed = JSON.parse(data) as unknown;
-    if (parsed && typeof parsed === 'object') {
-      for (const [k, v] of Object.entries(parsed)) {
+    // Top-level fields, and one level down (a staged credential wraps its payload).
+    const scan = (o: unknown, depth: number): void => {
+      if (!o || typeof o !== 'object') return;
+      for (const [k, v] of Object.entries(o)) {
         if (typeof v === 'string' && SENSITIVE_FIELD.test(k)) redactor.add(v);
+        else if (depth > 0) scan(v, depth - 1);
       }
-    }
+    };
+    scan(parsed, 1);
   } catch {
     // Not JSON: the whole payload is registered above.
   }
@@ -128,11 +132,11 @@ export function createGcpSecretStore({ clientFor, redactor }: GcpSecretStoreOpti
         'state',
       ),
 
-    listVersions: (secret) =>
+    listVersions: (secret, filter) =>
       call('listSecretVersions', secret, async () => {
         const out: VersionInfo[] = [];
         for await (const v of clientFor(secret).listSecretVersionsAsync(
-          { parent: secret, pageSize: 100 },
+          { parent: secret, pageSize: 100, ...(filter ? { filter } : {}) },
           { autoPaginate: false },
         )) {
           out.push(toVersionInfo(v));

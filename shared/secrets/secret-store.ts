@@ -51,8 +51,8 @@ export interface SecretStore {
   addVersion(secret: string, data: string): Promise<number>;
   /** By number (strongly consistent) or by alias; never use `latest` for rotator logic. */
   accessVersion(secret: string, version: number | string): Promise<string>;
-  /** Newest first. */
-  listVersions(secret: string): Promise<VersionInfo[]>;
+  /** Newest first; `filter` is Secret Manager's list filter (e.g. `state:ENABLED`). */
+  listVersions(secret: string, filter?: string): Promise<VersionInfo[]>;
   disableVersion(secret: string, version: number, etag?: string): Promise<void>;
   enableVersion(secret: string, version: number, etag?: string): Promise<void>;
   destroyVersion(secret: string, version: number, etag?: string): Promise<void>;

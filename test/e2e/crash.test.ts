@@ -8,6 +8,7 @@ import { type FunctionProcess, startFunctionProcess } from '../../devtools/funct
 import { holdLock } from '../../devtools/lock-holder';
 import { mapWithConcurrency } from '../../shared/concurrency';
 import { RotationOutcomeSchema } from '../../shared/events/rotation-outcome';
+import { destroyStaged, forgetStaged } from '../../shared/retirement/destroy-staged';
 import { handleRotationRequest } from '../../shared/rotation/rotator';
 import {
   createRotationHarness,
@@ -23,12 +24,15 @@ import {
  * An emergency rotation killed after its promote still revokes the leaked credential on redelivery.
  */
 const FAILPOINTS = [
+  // Before the staging add, and right after it (nothing recorded it yet).
   'claimed',
-  'version-added',
+  'staged',
   'step:create',
   'db-applied',
   'step:set',
   'step:test',
+  // Between the managed add and the alias move.
+  'managed-added',
   'step:promote',
   'published',
   'step:announce',
@@ -65,6 +69,7 @@ beforeAll(async () => {
     // the fenced database sessions (a fifth of it is the margin) to fit on a loaded machine.
     ROTATOR_LEASE_SECONDS: String(LEASE_MS / 1000),
     ROTATOR_TEST_RETRY_MS: '50',
+    ROTATOR_STAGING_SECRET: h.stagingSecret,
     LOG_LEVEL: 'INFO',
   };
   healthy = await startFunctionProcess({
@@ -92,10 +97,18 @@ afterAll(async () => {
   await h.stop();
 });
 
-/** Some enabled version holds a credential the database accepts. */
+/** Some enabled version (managed or staged) holds a credential the database accepts. */
 async function somethingLogsIn(secret: ManagedSecret): Promise<boolean> {
   for (const v of await h.store.listVersions(secret.name)) {
     if (v.state === 'ENABLED' && (await h.versionLogsIn(secret, v.number))) return true;
+  }
+  for (const { credential: c } of await h.stagedFor(secret)) {
+    const { engine } = secret.fixture;
+    if (
+      c &&
+      (await canLogin(engine, secret.server, secret.fixture.database, c.username, c.password))
+    )
+      return true;
   }
   return false;
 }
@@ -133,6 +146,21 @@ describe.each(STRATEGIES)('%s on PostgreSQL', (strategy) => {
       expect(s.state.status).toBe('idle');
       expect(s.history).toHaveLength(1);
       await expect(h.versionLogsIn(secret, 2)).resolves.toBe(true);
+      // The staging place: one staged credential (never added twice), the one promoted, handed
+      // to retirement, which destroys it; a staged orphan never became a managed version.
+      const staged = await h.stagedFor(secret);
+      expect(staged).toHaveLength(1);
+      expect(s.state.stagedToDestroy).toEqual([
+        expect.objectContaining({ secret: h.stagingSecret, version: staged[0]?.version }),
+      ]);
+      const destroyed = await destroyStaged(
+        s.secret,
+        { store: h.store, stagingSecrets: [h.stagingSecret] },
+        h.deps.logger,
+      );
+      await forgetStaged(h.store, s.secret, destroyed);
+      expect((await h.stagedFor(secret)).map((v) => v.state)).toEqual(['DESTROYED']);
+      expect((await h.snapshot(secret)).state.stagedToDestroy).toBeUndefined();
       await expect(h.versionLogsIn(secret, 1)).resolves.toBe(strategy === 'alternating-users');
       // Announced (twice only when killed between the publish and its record), under one id.
       const end = Date.now() + 10_000;

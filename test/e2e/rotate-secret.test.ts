@@ -30,6 +30,7 @@ beforeAll(async () => {
     ROTATION_EVENTS_TOPIC: `projects/${PROJECT}/topics/${OUTCOME_TOPIC}`,
     LOG_LEVEL: 'DEBUG',
     ROTATOR_TEST_RETRY_MS: '50',
+    ROTATOR_STAGING_SECRET: h.stagingSecret,
   });
   pubsub = new PubSub({ projectId: PROJECT, emulatorMode: true, universeDomain: 'googleapis.com' });
   const [topic] = await pubsub.createTopic(OUTCOME_TOPIC);

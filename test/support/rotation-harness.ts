@@ -10,6 +10,7 @@ import {
   loginPayload,
 } from '../../devtools/db-fixtures';
 import { startSecretManagerEmulator } from '../../emulator/secret-manager';
+import { createStagingSecret } from '../../local/staging-secret';
 import type { Clock } from '../../shared/clock';
 import { CONFIG_KEYS, MANAGED_LABEL } from '../../shared/config/annotations';
 import type { DatabaseEngine, EngineName } from '../../shared/engines/engine';
@@ -61,21 +62,31 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
   });
   const env = { SECRET_MANAGER_EMULATOR_HOST: emulator.address };
   const client: SecretManagerServiceClient = createSecretManagerClient({ env });
+  const stagingSecret = await createStagingSecret(client, PROJECT);
   const redactor = new Redactor();
   const sink = memorySink();
   const passwords = new Set<string>();
   // The store and the logger get no shared redactor: the log scan must see a leak, not a mask.
   const store = secretStoreFromEnv(undefined, env);
   const published: Published[] = [];
-  // Every payload the rotator adds, per secret: tests read credentials even after the rotator
-  // disabled their version, and the log scan knows every password.
+  // Every credential the rotator adds, per managed secret (staged or promoted, once each): tests
+  // read credentials even after the rotator disabled their version, and the log scan knows every
+  // password.
   const added = new Map<string, { username: string; password: string }[]>();
   const recordingStore: SecretStore = {
     ...store,
     addVersion: async (secret, data) => {
-      const p = JSON.parse(data) as { username: string; password: string };
+      // A staged credential is wrapped with the managed secret it belongs to (staging.ts).
+      const raw = JSON.parse(data) as {
+        username: string;
+        password: string;
+        owner?: string;
+        payload?: { username: string; password: string };
+      };
+      const [owner, p] = raw.payload && raw.owner ? [raw.owner, raw.payload] : [secret, raw];
       passwords.add(p.password);
-      added.set(secret, [...(added.get(secret) ?? []), p]);
+      const known = added.get(owner) ?? [];
+      if (!known.some((k) => k.password === p.password)) added.set(owner, [...known, p]);
       return store.addVersion(secret, data);
     },
   };
@@ -99,6 +110,7 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
         // Tests use grace windows of seconds; deployments keep the floor (rotation-config.ts).
         minGracePeriodMs: 0,
         scope: { projects: [PROJECT] },
+        stagingSecrets: [stagingSecret],
       },
     },
     {
@@ -247,9 +259,49 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
     if (leaked.length > 0) throw new Error(`${leaked.length} password(s) found in log output`);
   }
 
+  /**
+   * The staged credentials (shared/rotation/staging.ts) that belong to `secret`, with their
+   * state: a test proves none was added twice and none outlived its rotation.
+   */
+  const stagedOwners = new Map<number, string>();
+  async function stagedFor(secret: ManagedSecret) {
+    const out: {
+      version: number;
+      state: string;
+      rotationId?: string;
+      credential?: { username: string; password: string };
+    }[] = [];
+    for (const v of await store.listVersions(stagingSecret)) {
+      if (v.state !== 'ENABLED') {
+        if (stagedOwners.get(v.number) === secret.name)
+          out.push({ version: v.number, state: v.state });
+        continue;
+      }
+      const w = JSON.parse(await store.accessVersion(stagingSecret, v.number)) as {
+        owner: string;
+        rotationId: string;
+        payload: { username: string; password: string };
+      };
+      passwords.add(w.payload.password);
+      stagedOwners.set(v.number, w.owner);
+      if (w.owner === secret.name) {
+        out.push({
+          version: v.number,
+          state: v.state,
+          rotationId: w.rotationId,
+          credential: { username: w.payload.username, password: w.payload.password },
+        });
+      }
+    }
+    return out;
+  }
+
   return {
     emulator,
     env,
+    /** The deployment's staging secret (ROTATOR_STAGING_SECRET). */
+    stagingSecret,
+    stagedFor,
     client,
     store,
     deps,
@@ -257,7 +309,7 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
     published,
     passwords,
     databases,
-    /** The credentials the rotator added to a secret, in order. */
+    /** The credentials the rotator generated for a secret (staged or promoted), in order. */
     addedCredentials: (secret: ManagedSecret) => added.get(secret.name) ?? [],
     createManagedSecret,
     adminSecretFor,

@@ -87,6 +87,17 @@ locals {
     "secretmanager.versions.list",
   ]
   secret_lister_permissions = ["secretmanager.secrets.list"]
+  # The staging secret(s) (staging.tf): rotateSecret stages and finds its orphans; retireVersions
+  # proves whose a staged copy is and destroys it. refreshConsumers gets nothing.
+  staging_rotate_permissions = [
+    "secretmanager.versions.access",
+    "secretmanager.versions.add",
+    "secretmanager.versions.list",
+  ]
+  staging_retire_permissions = [
+    "secretmanager.versions.access",
+    "secretmanager.versions.destroy",
+  ]
 
   # Secret Manager names secrets by project number (projects/123/secrets/S) in what it returns, and
   # the rotator compares those names: the deployment's scope and rotator.serves use numbers.
@@ -130,7 +141,9 @@ locals {
     ROTATOR_PROJECTS                      = join(",", local.rotator_projects)
     ROTATOR_DATABRICKS_HOSTS              = join(",", sort(tolist(var.databricks_hosts)))
     ROTATOR_DATABRICKS_CREDENTIAL_SECRETS = join(",", sort(tolist(var.databricks_credential_secrets)))
-    NODE_ENV                              = "production"
+    # Where pending credentials wait until verified (staging.tf); full names, shards in order.
+    ROTATOR_STAGING_SECRET = join(",", google_secret_manager_secret.staging[*].id)
+    NODE_ENV               = "production"
   }
 
   # The rotator.* configuration annotations of each managed secret; keys whose value is not set are

@@ -188,6 +188,17 @@ variable "rotator_db_concurrency" {
   }
 }
 
+variable "staging_secret_shards" {
+  description = "How many staging secrets (staging.tf) pending credentials are spread over, by a hash of the managed secret's name. One carries about 120 rotations a minute (Secret Manager's soft per-secret write rate); raise it only for fleets that rotate faster."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.staging_secret_shards >= 1 && var.staging_secret_shards <= 8
+    error_message = "staging_secret_shards must be between 1 and 8."
+  }
+}
+
 variable "overdue_margin" {
   description = "ROTATOR_OVERDUE_MARGIN: how long past its scheduled time a rotation may lag before retireVersions reports it overdue (90s, 30m, 1h, 1d). Keep it above the retire tick interval plus a rotation's duration."
   type        = string

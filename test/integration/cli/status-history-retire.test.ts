@@ -104,7 +104,7 @@ describe('gsm-rotator status', () => {
     expect(row(healthy)).toMatch(
       /^db-\w+ +alternating-users +postgres +3 +2 +- +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ succeeded +- +ok +-$/,
     );
-    expect(row(failing)).toMatch(/single-user +mariadb +3 +- +- +\S+Z failed +- +failed +-$/);
+    expect(row(failing)).toMatch(/single-user +mariadb +1 +- +- +\S+Z failed +- +failed +-$/);
     expect(row(invalid)).toMatch(/^db-\w+ +- +- +- +- +- +never +- +invalid-config +-$/);
     expect(row(scheduled)).toMatch(/ never +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ +ok +-$/);
     expect(r.stdout).not.toContain('plain-secret');
@@ -251,8 +251,8 @@ describe('gsm-rotator history', () => {
     expect(r.code).toBe(EXIT.ok);
     expect(r.stdout).toMatch(/ 1 → - +failed +/);
     expect(r.stdout).toMatch(/\n {4}error: .+\n/);
-    // The failure path re-added the current credential as version 3 and disabled the pending one.
-    expect(r.stdout).toMatch(/\n3 +ENABLED +\S+ +current\n2 +DISABLED /);
+    // The unverified credential never became a version: the managed secret holds only version 1.
+    expect(r.stdout).toMatch(/\n1 +ENABLED +\S+ +current\n$/);
   });
 
   it('honours --limit and gives scripts JSON', async () => {

@@ -67,7 +67,7 @@ describe('a failing test step', () => {
     ['postgres', 'alternating-users'],
     ['mariadb', 'dual-password'],
   ] as const)(
-    '%s %s: rolls the database back, disables pending, re-adds current as latest',
+    '%s %s: rolls the database back; latest and current stay the working base, the staged copy goes to retirement',
     async (engine, strategy) => {
       // Prepare: a test query that cannot succeed.
       const secret = await h.createManagedSecret({
@@ -80,18 +80,18 @@ describe('a failing test step', () => {
       // Assess
       expect(result).toMatchObject({ action: 'failed' });
       const s = await h.snapshot(secret);
-      expect(s.secret.aliases).toEqual({ current: 3 });
-      expect(s.versions.map((v) => [v.number, v.state])).toEqual([
-        [3, 'ENABLED'],
-        [2, 'DISABLED'],
-        [1, 'ENABLED'],
-      ]);
+      // The unverified credential never became a version of the managed secret.
+      expect(s.secret.aliases).toEqual({ current: 1 });
+      expect(s.versions.map((v) => [v.number, v.state])).toEqual([[1, 'ENABLED']]);
       expect(s.state.status).toBe('failed');
-      // Confirmations follow the credential: the copy (3) holds what version 1 held.
-      expect(s.state.currentCredential).toEqual({ current: 3, origin: 1 });
       expect(s.history[0]).toMatchObject({ outcome: 'failed', fromVersion: 1 });
-      await expect(h.versionLogsIn(secret, 3)).resolves.toBe(true);
       await expect(h.versionLogsIn(secret, 1)).resolves.toBe(true);
+      // Its staged copy is listed for retirement to destroy; it is still the only one.
+      const staged = await h.stagedFor(secret);
+      expect(staged).toHaveLength(1);
+      expect(s.state.stagedToDestroy).toEqual([
+        expect.objectContaining({ secret: h.stagingSecret, version: staged[0]?.version }),
+      ]);
       // The pending credential was rolled back: it no longer logs in.
       const [pending] = h.addedCredentials(secret);
       if (!pending) throw new Error('no pending credential was added');
@@ -129,10 +129,10 @@ describe('a failing test step', () => {
       annotations: { ...snap.annotations, [CONFIG_KEYS.testQuery]: 'SELECT 1' },
     });
     const result = await handleRotationRequest(requestFor(secret, Date.now() + 1), h.deps);
-    expect(result).toMatchObject({ action: 'completed', version: 4 });
+    expect(result).toMatchObject({ action: 'completed', version: 2 });
     const s = await h.snapshot(secret);
-    expect(s.secret.aliases).toEqual({ current: 4, previous: 3 });
-    await expect(h.versionLogsIn(secret, 4)).resolves.toBe(true);
+    expect(s.secret.aliases).toEqual({ current: 2, previous: 1 });
+    await expect(h.versionLogsIn(secret, 2)).resolves.toBe(true);
   });
 });
 
@@ -291,10 +291,12 @@ describe('a database that goes away', () => {
     const request = requestFor(secret);
     await expect(handleRotationRequest(request, deps)).rejects.toBeInstanceOf(TransientError);
     const during = await h.snapshot(secret);
+    // The pending credential waits in the staging secret; the managed secret holds only what works.
     expect(during.state).toMatchObject({
       status: 'rotating',
-      rotation: { step: 'set', pendingVersion: 2 },
+      rotation: { step: 'set', staged: { secret: h.stagingSecret } },
     });
+    expect(during.versions.map((v) => v.number)).toEqual([1]);
     // The lease was given up (expired at once), keeping when: the overdue check's sign of life.
     expect(during.state.rotation?.leaseUntil).toBeLessThanOrEqual(Date.now());
     await server.start();
@@ -350,9 +352,19 @@ describe('a database that goes away', () => {
     const request = requestFor(secret);
     await expect(handleRotationRequest(request, deps)).rejects.toBeInstanceOf(TransientError);
     await server.start();
-    // The database now only accepts the pending credential, which is stored (version 2).
+    // The database now only accepts the pending credential, which is stored (staged).
     await expect(h.versionLogsIn(secret, 1)).resolves.toBe(false);
-    await expect(h.versionLogsIn(secret, 2)).resolves.toBe(true);
+    expect(await h.stagedFor(secret)).toHaveLength(1);
+    const [pending] = h.addedCredentials(secret);
+    await expect(
+      canLogin(
+        'postgres',
+        server,
+        secret.fixture.database,
+        pending?.username ?? '',
+        pending?.password ?? '',
+      ),
+    ).resolves.toBe(true);
     await expect(handleRotationRequest(request, deps)).resolves.toMatchObject({
       action: 'completed',
       version: 2,
@@ -370,11 +382,15 @@ describe('a database that goes away', () => {
     const gaveUp: RotationResult = await handleRotationRequest(request, h.deps);
     expect(gaveUp).toMatchObject({ action: 'failed' });
     const failed = await h.snapshot(secret);
+    // The staged credential (the only copy of what the database may accept) is kept and named;
+    // the managed secret never held it.
     expect(failed.state).toMatchObject({
       status: 'failed',
-      rotation: { unresolved: true, pendingVersion: 2 },
+      rotation: { unresolved: true, staged: { secret: h.stagingSecret } },
     });
-    expect(failed.secret.aliases.pending).toBe(2);
+    expect(failed.state.stagedToDestroy).toBeUndefined();
+    expect(failed.secret.aliases.pending).toBeUndefined();
+    expect(failed.versions.map((v) => v.number)).toEqual([1]);
     // One story: one ERROR for the outcome, naming the cause once.
     const errors = h.sink
       .entries()

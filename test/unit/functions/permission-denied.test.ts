@@ -30,6 +30,7 @@ function setup() {
       leaseMs: 1,
       testAttempts: 1,
       testRetryDelayMs: 0,
+      stagingSecrets: ['projects/p/secrets/staging'],
     },
   } as unknown as RotatorDeps;
   return { sink, rotate: makeRotateSecret(() => deps) };

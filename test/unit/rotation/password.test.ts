@@ -12,8 +12,43 @@ describe('generatePassword', () => {
         expect(pw).toMatch(/[a-z]/);
         expect(pw).toMatch(/[A-Z]/);
         expect(pw).toMatch(/[0-9]/);
+        expect(pw).toMatch(/[^A-Za-z0-9]/);
       }
     }
+  });
+
+  it('guarantees a symbol even when symbols are rare in the draw, and redraws a candidate without one', () => {
+    // Prepare: the first candidate has every class but a symbol; the second has all four.
+    const policy = { length: 16, exclude: '' };
+    const alphabet = passwordAlphabet('mysql', policy);
+    const candidates = ['aA0bB1cC2dD3eE4f', 'aA0bB1cC2dD3eE4!'];
+    let calls = 0;
+    const source = (size: number) =>
+      Buffer.from(
+        [...(candidates[Math.min(calls++, 1)] as string)]
+          .map((c) => alphabet.indexOf(c))
+          .concat(Array(size).fill(0))
+          .slice(0, size),
+      );
+    // Act / Assess
+    expect(generatePassword('mysql', policy, source)).toBe('aA0bB1cC2dD3eE4!');
+  });
+
+  it('requires only the classes the policy leaves: all symbols excluded, none required', () => {
+    const exclude = '!#$%&()*+,-.:;<=>?[]^_{|}~';
+    const policy = { length: 16, exclude };
+    for (let i = 0; i < 50; i++) {
+      const pw = generatePassword('postgres', policy, randomBytes);
+      expect(pw).toMatch(/^[A-Za-z0-9]{16}$/);
+    }
+  });
+
+  it('throws rather than return a password missing a class', () => {
+    const policy = { length: 16, exclude: '' };
+    const alphabet = passwordAlphabet('postgres', policy);
+    // Only lower-case letters, forever.
+    const source = (size: number) => Buffer.alloc(size, alphabet.indexOf('a'));
+    expect(() => generatePassword('postgres', policy, source)).toThrow('every character class');
   });
 
   it('never uses characters that break connection strings, nor the policy exclusions', () => {
@@ -29,7 +64,7 @@ describe('generatePassword', () => {
     const policy = { length: 16, exclude: '' };
     const alphabet = passwordAlphabet('postgres', policy);
     const limit = 256 - (256 % alphabet.length);
-    const wanted = 'aA0bB1cC2dD3eE4f';
+    const wanted = 'aA0bB1cC2dD3eE4!';
     let calls = 0;
     const source = (size: number) => {
       calls++;

@@ -16,6 +16,7 @@ const parts = {
     testAttempts: 2,
     testRetryDelayMs: 10,
     scope: { projects: ['p'] },
+    stagingSecrets: ['projects/p/secrets/gsm-rotator-staging'],
   },
 };
 
