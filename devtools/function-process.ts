@@ -4,6 +4,8 @@ import path from 'node:path';
 import { freePort } from './postgres-server';
 
 const ROOT = path.resolve(__dirname, '..');
+/** How long a process may take to listen: ts-node compiles the sources first, slow under load. */
+const READY_TIMEOUT_MS = 60_000;
 // The package's exports map hides build/src/main.js; its bin entry is that file.
 const FF_MAIN = path.join(ROOT, 'node_modules/@google-cloud/functions-framework/build/src/main.js');
 
@@ -64,7 +66,14 @@ export async function startFunctionProcess(options: {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  await waitForPort(port, child, 30_000);
+  try {
+    await waitForPort(port, child, READY_TIMEOUT_MS);
+  } catch (err) {
+    // A process that did not listen in time is not left behind: it would keep the test run alive.
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+    throw err;
+  }
   return {
     url: `http://127.0.0.1:${port}/`,
     child,

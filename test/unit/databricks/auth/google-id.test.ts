@@ -12,6 +12,7 @@ import {
   impersonatedIdTokenSource,
   runtimeIdTokenSource,
 } from '../../../../shared/databricks/auth/google-id';
+import { TransientError } from '../../../../shared/errors';
 import { Redactor } from '../../../../shared/logging/redactor';
 
 const WORKSPACE = 'https://1234567890123456.7.gcp.databricks.com';
@@ -116,7 +117,7 @@ describe('Google ID token auth (google-auth-library against a stand-in Google)',
     ]);
   });
 
-  it('fails without quoting anything when the token has no exp', async () => {
+  it('fails without quoting anything when the token has no exp: transient, retried', async () => {
     const provider = googleIdTokenProvider(
       WORKSPACE,
       { fetchIdToken: async () => 'header.e30.signature' },
@@ -124,5 +125,6 @@ describe('Google ID token auth (google-auth-library against a stand-in Google)',
     );
 
     await expect(provider.getToken()).rejects.toThrow('ID token has no numeric exp claim');
+    await expect(provider.getToken()).rejects.toBeInstanceOf(TransientError);
   });
 });
