@@ -6,7 +6,7 @@ import type { Deadline } from '../engines/deadline';
 import type { DatabaseEngine, EngineName } from '../engines/engine';
 import { ConflictError } from '../errors';
 import type { Logger } from '../logging/logger';
-import { adminCredential } from '../rotation/admin';
+import { adminCredential, rotationLogins } from '../rotation/admin';
 import { applyAliases, fenceMarginMs } from '../rotation/context';
 import { readConfig } from '../rotation/rotator';
 import { type RotationState, readHistory, readState, withState } from '../rotation/state';
@@ -119,6 +119,30 @@ export async function retireSecret(
   return plan;
 }
 
+/** What retirePrevious did in the database: the retired login, and how many of its sessions ended. */
+export interface Retired {
+  login?: string;
+  /** Only when asked to end sessions (an emergency). */
+  sessionsEnded?: number;
+}
+
+export interface RetireOptions {
+  /**
+   * An emergency (a leak): also end the live sessions of the retired login, in the same fenced
+   * session as the revoke, so a worker stalled past its `retiring` lease ends nothing (the login
+   * may be current again by then). The rotator's own session is spared.
+   */
+  endSessions?: boolean;
+}
+
+/**
+ * Retire `previous` (`version`) now: claim the `retiring` lease (compare-and-swap), revoke the
+ * credential in the database where the strategy allows (and end its sessions when asked), all
+ * inside a session bounded by the lease's deadline, disable the version, then drop the alias and
+ * record the retirement. Undefined when the Secret changed before the claim (left to the next
+ * tick or delivery). Secret Manager: 1 UpdateSecret to claim, 2 accesses and the admin secret's
+ * reads when a session is needed, 1 DisableSecretVersion, 1 UpdateSecret to finish.
+ */
 export async function retirePrevious(
   snapshot: SecretSnapshot,
   config: RotationConfig,
@@ -127,7 +151,8 @@ export async function retirePrevious(
   deps: RetireDeps,
   log: Logger,
   etag: string | undefined,
-): Promise<void> {
+  options: RetireOptions = {},
+): Promise<Retired | undefined> {
   const now = deps.clock.now();
   const state = readState(snapshot.annotations);
   const holder = deps.newHolderId();
@@ -142,7 +167,7 @@ export async function retirePrevious(
   } catch (err) {
     if (err instanceof ConflictError) {
       log.debug('secret changed meanwhile: retirement left to the next tick');
-      return;
+      return undefined;
     }
     throw err;
   }
@@ -157,10 +182,12 @@ export async function retirePrevious(
       },
     );
   }
+  let retired: Retired;
   try {
-    await revokeAndDisable(claimed, config, version, etag, deps, log, {
-      // Fencing: the revoke must be over before anyone may take the `retiring` lease (or start a
-      // rotation, whose pending login may be this one) after it ends.
+    retired = await revokeAndDisable(claimed, config, version, etag, deps, log, options, {
+      // Fencing: the revoke (and an emergency's end of sessions) must be over before anyone may
+      // take the `retiring` lease (or start a rotation, whose pending login may be this one) after
+      // it ends.
       at: now + deps.leaseMs - fenceMarginMs(deps.leaseMs),
       now: () => deps.clock.now(),
     });
@@ -198,9 +225,13 @@ export async function retirePrevious(
     strategy: config.strategy,
     forced: unconfirmed.length > 0,
   });
+  return retired;
 }
 
-/** Revoke the retired credential in the database (where the strategy allows), disable its version. */
+/**
+ * Revoke the retired credential in the database (where the strategy allows; an emergency also ends
+ * its sessions, whatever the strategy), then disable its version.
+ */
 async function revokeAndDisable(
   claimed: SecretSnapshot,
   config: RotationConfig,
@@ -208,43 +239,58 @@ async function revokeAndDisable(
   etag: string | undefined,
   deps: RetireDeps,
   log: Logger,
+  options: RetireOptions,
   deadline: Deadline,
-): Promise<void> {
+): Promise<Retired> {
   const current = claimed.aliases[ALIASES.current];
   const strategy = STRATEGY_IMPLS[config.strategy];
-  if (strategy.keepsPrevious && current !== undefined) {
+  let retired: Retired = {};
+  if ((strategy.keepsPrevious || options.endSessions) && current !== undefined) {
     const currentPayload = parsePayload(
       await deps.store.accessVersion(claimed.name, current),
       `version ${current}`,
     );
-    const retired = parsePayload(
+    const old = parsePayload(
       await deps.store.accessVersion(claimed.name, version),
       `version ${version}`,
     );
-    const admin = await adminCredential(deps.store, config.adminSecret, currentPayload, {
-      secret: claimed.name,
-      engine: config.engine,
-      logins: [currentPayload.username, retired.username],
-    });
     const engine = deps.engineFor(config.engine);
-    await engine.withSession(
+    const admin =
+      config.adminSecret === 'self'
+        ? credentialOf(currentPayload)
+        : await adminCredential(deps.store, config.adminSecret, currentPayload, {
+            secret: claimed.name,
+            engine: config.engine,
+            logins: [
+              ...new Set([
+                old.username,
+                ...rotationLogins(config, currentPayload.username, engine),
+              ]),
+            ],
+          });
+    retired = await engine.withSession(
       endpointOf(currentPayload),
       admin,
       async (s) => {
-        const sessions = await s.countSessions(retired.username);
-        log.info('revoking the previous credential', {
-          event: 'retire.revoke',
-          version,
-          login: retired.username,
-          liveSessions: sessions,
-          strategy: config.strategy,
-        });
-        await strategy.revoke(s, credentialOf(retired), credentialOf(currentPayload));
+        if (strategy.keepsPrevious) {
+          const sessions = await s.countSessions(old.username);
+          log.info('revoking the previous credential', {
+            event: 'retire.revoke',
+            version,
+            login: old.username,
+            liveSessions: sessions,
+            strategy: config.strategy,
+          });
+          await strategy.revoke(s, credentialOf(old), credentialOf(currentPayload));
+        }
+        if (!options.endSessions) return { login: old.username };
+        return { login: old.username, sessionsEnded: await s.endSessions(old.username) };
       },
       { deadline },
     );
   }
   await deps.store.disableVersion(claimed.name, version, etag);
+  return retired;
 }
 
 /** The state without our `retiring` lease; someone else's (a later tick's) is left alone. */
