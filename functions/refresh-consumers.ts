@@ -1,13 +1,14 @@
 import { ALIASES, STATE_KEYS } from '../shared/config/annotations';
 import { refreshConsumers, type TargetResult } from '../shared/consumers/refresh';
 import { DatabricksConsumersSchema, targetId } from '../shared/consumers/targets';
-import { PermanentError, TransientError } from '../shared/errors';
+import { PermanentError, ThrottledError, TransientError } from '../shared/errors';
 import { decodePubSubEvent, InvalidEventError } from '../shared/events/pubsub-cloud-event';
 import { RotationOutcomeSchema } from '../shared/events/rotation-outcome';
 import type { Logger } from '../shared/logging/logger';
 import { type RefreshRecord, readRefreshRecord } from '../shared/rotation/refresh-record';
 import { readConfig } from '../shared/rotation/rotator';
 import { withErrorBoundary } from '../shared/runtime/cloud-event-handler';
+import { withDeliveryBudget } from '../shared/runtime/delivery';
 import type { Deps } from '../shared/runtime/deps';
 import type { Settings } from '../shared/runtime/settings';
 import { updateWithRetry } from '../shared/secrets/update-with-retry';
@@ -19,7 +20,10 @@ import { formatIssues } from '../shared/zod-issues';
 type RefreshFunctionDeps = Pick<
   Deps,
   'store' | 'clock' | 'logger' | 'redactor' | 'databricksClientFor'
-> & { runtime: Pick<Settings, 'projectId' | 'scope' | 'databricks'> };
+> &
+  Partial<Pick<Deps, 'randomBytes'>> & {
+    runtime: Pick<Settings, 'projectId' | 'scope' | 'databricks'> & Partial<Settings>;
+  };
 
 /**
  * refreshConsumers: on rotation-events. For a successful rotation, applies the secret's Databricks
@@ -34,7 +38,8 @@ export function makeRefreshConsumers(
     'refreshConsumers',
     () => getDeps().logger,
     async (event, log) => {
-      const deps = getDeps();
+      const base = getDeps();
+      const deps = withDeliveryBudget(base, base.runtime.throttleWaitMs);
       const message = decodePubSubEvent(event);
       let json: unknown;
       try {
@@ -152,7 +157,13 @@ export function makeRefreshConsumers(
       };
       await writeRecord(deps, outcome.secret, record, rlog);
       logSummary(rlog, results);
-      if (results.some((r) => r.status === 'failed' && r.retryable)) {
+      const retryable = results.filter((r) => r.status === 'failed' && r.retryable);
+      if (retryable.length > 0 && retryable.every((r) => r.throttled)) {
+        throw new ThrottledError(
+          'Secret Manager quota reached while refreshing consumers; redelivery retries them',
+        );
+      }
+      if (retryable.length > 0) {
         throw new TransientError(
           'some consumers failed with a retryable error; redelivery retries them',
         );

@@ -1,6 +1,6 @@
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
 import { z } from 'zod';
-import { ConflictError, PermanentError, TransientError } from '../errors';
+import { ConflictError, PermanentError, ThrottledError, TransientError } from '../errors';
 import type { Redactor } from '../logging/redactor';
 
 type SmClient = SecretManagerServiceClient;
@@ -125,12 +125,14 @@ function classify(err: unknown, op: string, target: string, onPrecondition: 'con
         : new VersionNotEnabledError(message, options);
     case GRPC.PERMISSION_DENIED:
       return new PermissionDeniedError(message, target, options);
+    case GRPC.RESOURCE_EXHAUSTED:
+      return new ThrottledError(message, options);
     case GRPC.INVALID_ARGUMENT:
     case GRPC.ALREADY_EXISTS:
     case GRPC.UNAUTHENTICATED:
       return new PermanentError(message, options);
     default:
-      // UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL, network: retry later.
+      // UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, INTERNAL, network: retry later.
       return new TransientError(message, options);
   }
 }

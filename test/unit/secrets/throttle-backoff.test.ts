@@ -1,0 +1,75 @@
+import { ThrottledError, TransientError } from '../../../shared/errors';
+import type { SecretStore } from '../../../shared/secrets/secret-store';
+import {
+  DEFAULT_THROTTLE_BACKOFF,
+  fullJitterDelay,
+  withThrottleBackoff,
+} from '../../../shared/secrets/throttle-backoff';
+
+/** A clock whose sleep moves time at once, recording each wait. */
+function fakeClock(start = 0) {
+  let now = start;
+  const waits: number[] = [];
+  return {
+    waits,
+    now: () => now,
+    sleep: async (ms: number) => {
+      waits.push(ms);
+      now += ms;
+    },
+  };
+}
+
+/** A store whose getSecret is refused `refusals` times, then answers. */
+function refusingStore(refusals: number, error: () => Error = () => new ThrottledError('quota')) {
+  let calls = 0;
+  const store = {
+    getSecret: async (name: string) => {
+      calls++;
+      if (calls <= refusals) throw error();
+      return { name, etag: 'e', labels: {}, annotations: {}, aliases: {}, topics: [] };
+    },
+  } as unknown as SecretStore;
+  return { store, calls: () => calls };
+}
+
+describe('full jitter', () => {
+  it('is uniform below a ceiling that doubles per refusal up to the cap', () => {
+    const p = { baseDelayMs: 100, maxDelayMs: 1_000, triesAfterDeadline: 0 };
+    expect([1, 2, 3, 4, 5, 9].map((n) => fullJitterDelay(n, p, () => 0.999999))).toEqual([
+      99, 199, 399, 799, 999, 999,
+    ]);
+    expect(fullJitterDelay(3, p, () => 0)).toBe(0);
+  });
+});
+
+describe('withThrottleBackoff', () => {
+  it('waits out refusals within the deadline and returns the answer', async () => {
+    const clock = fakeClock();
+    const { store, calls } = refusingStore(3);
+    const s = withThrottleBackoff(store, { clock, random: () => 0.5, deadline: 60_000 });
+    await expect(s.getSecret('projects/p/secrets/a')).resolves.toMatchObject({ etag: 'e' });
+    expect(calls()).toBe(4);
+    expect(clock.waits).toEqual([250, 500, 1_000]);
+  });
+
+  it('hands the ThrottledError back once waiting would pass the deadline (plus a few late tries)', async () => {
+    const clock = fakeClock();
+    const { store, calls } = refusingStore(1_000);
+    const s = withThrottleBackoff(store, { clock, random: () => 0.99, deadline: 10_000 });
+    await expect(s.getSecret('projects/p/secrets/a')).rejects.toBeInstanceOf(ThrottledError);
+    const inBudget = clock.waits.filter(
+      (_, i) => i < calls() - 1 - DEFAULT_THROTTLE_BACKOFF.triesAfterDeadline,
+    );
+    expect(inBudget.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(10_000);
+    expect(clock.now()).toBeLessThanOrEqual(10_000 + 4 * DEFAULT_THROTTLE_BACKOFF.maxDelayMs);
+  });
+
+  it('never repeats other failures', async () => {
+    const clock = fakeClock();
+    const { store, calls } = refusingStore(1, () => new TransientError('unavailable'));
+    const s = withThrottleBackoff(store, { clock, random: () => 0.5, deadline: 60_000 });
+    await expect(s.getSecret('projects/p/secrets/a')).rejects.toBeInstanceOf(TransientError);
+    expect(calls()).toBe(1);
+  });
+});
