@@ -22,8 +22,9 @@ export interface ThrottleBackoffPolicy {
   baseDelayMs: number;
   maxDelayMs: number;
   /**
-   * Tries a call still gets once the deadline has passed, so the hand-back write itself (a
-   * rotation giving its lease up without counting an attempt) gets through a busy minute.
+   * Retries a call started after the deadline still gets, so the hand-back write itself (a
+   * rotation giving its lease up without counting an attempt) gets through a busy minute. A call
+   * started before the deadline stops where its next wait would cross it.
    */
   triesAfterDeadline: number;
 }
@@ -59,22 +60,24 @@ export function fullJitterDelay(
 /** `store` with every call backed off on ThrottledError within `deps.deadline` (see above). */
 export function withThrottleBackoff(store: SecretStore, deps: ThrottleBackoffDeps): SecretStore {
   const policy = deps.policy ?? DEFAULT_THROTTLE_BACKOFF;
-  let lateTries = 0;
   const retrying =
     <K extends keyof SecretStore>(op: K) =>
     async (...args: Parameters<SecretStore[K]>): Promise<Awaited<ReturnType<SecretStore[K]>>> => {
       const call = store[op] as (
         ...a: Parameters<SecretStore[K]>
       ) => Promise<Awaited<ReturnType<SecretStore[K]>>>;
+      // A call started after the deadline (the hand-back write) still gets a few tries.
+      const late = deps.clock.now() >= deps.deadline;
       for (let refusals = 1; ; refusals++) {
         try {
           return await call.apply(store, args);
         } catch (err) {
           if (!(err instanceof ThrottledError)) throw err;
           const delay = fullJitterDelay(refusals, policy, deps.random);
-          if (deps.clock.now() + delay > deps.deadline) {
-            // Past the budget: a few more short tries in all, for the hand-back write.
-            if (++lateTries > policy.triesAfterDeadline) throw err;
+          if (
+            late ? refusals > policy.triesAfterDeadline : deps.clock.now() + delay > deps.deadline
+          ) {
+            throw err;
           }
           deps.onWait?.(op, refusals, delay);
           await deps.clock.sleep(delay);

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { SecretManagerServiceClient } from '@google-cloud/secret-manager';
-import { startSecretManagerEmulator } from '../../emulator/secret-manager';
+import { type QuotaOptions, startSecretManagerEmulator } from '../../emulator/secret-manager';
 import { type Clock, systemClock } from '../../shared/clock';
 import { CONFIG_KEYS, MANAGED_LABEL } from '../../shared/config/annotations';
 import type { DatabaseEngine, EngineName } from '../../shared/engines/engine';
@@ -46,6 +46,8 @@ export interface HarnessOptions {
   publishFails?: () => boolean;
   /** The emulator's clock too (rotation schedules): call `emulator.checkRotations()` after moving it. */
   emulatorClock?: Clock;
+  /** Run the emulator in quota mode (RESOURCE_EXHAUSTED over Secret Manager's quotas). */
+  quotas?: QuotaOptions;
 }
 
 /**
@@ -57,6 +59,7 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
   const emulator = await startSecretManagerEmulator({
     relaxedRotationLimits: true,
     ...(options.emulatorClock ? { clock: options.emulatorClock } : {}),
+    ...(options.quotas ? { quotas: options.quotas } : {}),
   });
   const env = { SECRET_MANAGER_EMULATOR_HOST: emulator.address };
   const client: SecretManagerServiceClient = createSecretManagerClient({ env });
