@@ -1,5 +1,5 @@
 import type { Clock } from '../clock';
-import { ALIASES } from '../config/annotations';
+import { ALIASES, STATE_KEYS } from '../config/annotations';
 import type { RotationConfig } from '../config/rotation-config';
 import { DatabricksConsumersSchema, targetId } from '../consumers/targets';
 import type { Deadline } from '../engines/deadline';
@@ -17,6 +17,7 @@ import { credentialOf, endpointOf } from '../secrets/payload';
 import type { SecretSnapshot, SecretStore, VersionInfo } from '../secrets/secret-store';
 import { updateWithRetry } from '../secrets/update-with-retry';
 import type { ConditionMemory } from './condition-memory';
+import { nextRetireCheck, retireCheckDue, withRetireCheck } from './next-check';
 import { checkOverdue } from './overdue';
 import { planRetirement, type RetirePlan } from './plan';
 
@@ -85,6 +86,12 @@ export async function retireSecret(
   // A scheduled secret whose next_rotation_time is missing or wrong (its schedule changed, a
   // notification fired) gets the next scheduled time: 0 or 1 UpdateSecret.
   snapshot = await syncNextRotationTime(deps.store, snapshot, deps.clock.now(), log);
+  // The idle case, decided from the Secret alone: no ListSecretVersions (next-check.ts).
+  if (!retireCheckDue(snapshot, deps.clock.now())) {
+    return { secret: snapshot.name, actions: [], waiting: 'nothing can be due yet' };
+  }
+  // The one place that reads the versions: more cleanup (e.g. of a staging place) belongs in the
+  // plan, so it is decided and skipped together with the rest.
   const { plan, versions, config } = await planSecret(snapshot, deps);
   if (plan.skipped || plan.waiting)
     log.debug('retirement deferred', { skipped: plan.skipped, waiting: plan.waiting });
@@ -116,7 +123,37 @@ export async function retireSecret(
       });
     }
   }
+  if (plan.actions.length === 0 && !plan.skipped) {
+    await recordNextCheck(snapshot, versions, config, deps, log);
+  }
   return plan;
+}
+
+/**
+ * Nothing to do: write when the tick must look again (1 UpdateSecret, only when that changed), so
+ * the ticks until then skip this secret without listing its versions. A conflict (the Secret
+ * changed meanwhile) is left alone: the next tick lists again.
+ */
+async function recordNextCheck(
+  snapshot: SecretSnapshot,
+  versions: VersionInfo[],
+  config: RotationConfig,
+  deps: RetireDeps,
+  log: Logger,
+): Promise<void> {
+  const now = deps.clock.now();
+  const at = nextRetireCheck(snapshot, versions, config, consumerIdsOf(config), now);
+  const annotations = withRetireCheck(snapshot, at);
+  if (annotations[STATE_KEYS.retireCheck] === snapshot.annotations[STATE_KEYS.retireCheck]) return;
+  try {
+    await deps.store.updateSecret(snapshot, { annotations });
+    log.debug('next retirement check recorded', {
+      event: 'retire.next-check',
+      at: new Date(at).toISOString(),
+    });
+  } catch (err) {
+    if (!(err instanceof ConflictError)) throw err;
+  }
 }
 
 /** What retirePrevious did in the database: the retired login, and how many of its sessions ended. */
