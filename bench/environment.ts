@@ -11,6 +11,7 @@ import { engineFor } from '../shared/engines/registry';
 import { createLogger } from '../shared/logging/logger';
 import { Redactor } from '../shared/logging/redactor';
 import { createPubSubPublish } from '../shared/messaging/publisher';
+import { retireSecret } from '../shared/retirement/retire-secret';
 import type { RotatorDeps } from '../shared/rotation/context';
 import { secretStoreFromEnv } from '../shared/runtime/deps';
 import { createSecretManagerClient } from '../shared/secrets/client';
@@ -57,13 +58,24 @@ export interface BenchEnvironment {
   createManagedSecret(engine: FixtureEngine, strategy: StrategyName): Promise<BenchSecret>;
   /** An on-demand rotation request as Eventarc delivers it. */
   rotationEvent(secret: string): Record<string, unknown>;
+  /**
+   * Retire `previous` as the retire tick would once the grace window (1 h) is over: the tick's
+   * clock runs `aheadMs` ahead. Rotations of one alternating-users or dual-password secret back to
+   * back wait for the grace rule otherwise (invariant 4).
+   */
+  retireNow(secret: string, aheadMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
+/**
+ * The emulator runs in quota mode (production's figures, a real minute) but with the quotas
+ * paused: only the fleet-under-quota run turns them on (`sm.setQuotasEnabled(true)`).
+ */
 export async function startBenchEnvironment(): Promise<BenchEnvironment> {
   const [postgres, pubsub] = await Promise.all([startPostgres(), startPubSub()]);
   let maria: Promise<MariadbServer> | undefined;
-  const sm = await startSecretManagerEmulator();
+  const sm = await startSecretManagerEmulator({ quotas: true });
+  sm.setQuotasEnabled(false);
   const env = { SECRET_MANAGER_EMULATOR_HOST: sm.address };
   const client = createSecretManagerClient({ env });
   const store = secretStoreFromEnv(undefined, env);
@@ -174,6 +186,18 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
         ...(strategy === 'alternating-users' ? [`${fixture.username}_clone`] : []),
       ]);
       return { name, engine, strategy, fixture };
+    },
+    async retireNow(secret, aheadMs = 2 * 3_600_000) {
+      const clock = { now: () => Date.now() + aheadMs, sleep: systemClock.sleep };
+      await retireSecret(await store.getSecret(secret), {
+        store,
+        engineFor,
+        clock,
+        logger,
+        newHolderId: () => randomUUID(),
+        leaseMs: deps.settings.leaseMs,
+        overdueMarginMs: 3_600_000,
+      });
     },
     rotationEvent: (secret) =>
       pubsubCloudEvent(onDemandRequest(secret, { requestedBy: 'bench' }), SECRET_EVENTS),

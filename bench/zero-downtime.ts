@@ -14,6 +14,18 @@ export interface ZeroDowntimeRun {
   /** Failures that were not a rejected login (network, timeout): reported, not hidden. */
   otherErrors: number;
   target: '0' | 'reported';
+  /**
+   * The long-lived consumer (a Databricks job): reads `latest` once when it starts and keeps
+   * connecting with that credential; it restarts (reads `latest` again) only when the refresh
+   * cancels its run, `refreshDelayMs` after each rotation returned.
+   */
+  longLived: {
+    attempts: number;
+    failedLogins: number;
+    otherErrors: number;
+    restarts: number;
+    refreshDelayMs: number;
+  };
 }
 
 interface Payload {
@@ -77,7 +89,7 @@ export async function measureZeroDowntime(
   env: BenchEnvironment,
   engine: FixtureEngine,
   strategy: StrategyName,
-  options: { rotations: number; pauseMs: number },
+  options: { rotations: number; pauseMs: number; refreshDelayMs: number },
 ): Promise<ZeroDowntimeRun> {
   const secret = await env.createManagedSecret(engine, strategy);
   // Rotation 0 gives the secret its `current` alias; the client starts after it.
@@ -96,14 +108,42 @@ export async function measureZeroDowntime(
       if (outcome === 'error') counts.error++;
     }
   })();
+  // The job: `latest` once at start, then only after a restart.
+  const readLatest = async () => {
+    const [res] = await env.client.accessSecretVersion({ name: `${secret.name}/versions/latest` });
+    return JSON.parse(Buffer.from(res.payload?.data ?? '').toString()) as Payload;
+  };
+  const job = { attempts: 0, rejected: 0, error: 0, restarts: 0, restartDue: false };
+  const longLived = (async () => {
+    let held = await readLatest();
+    while (running) {
+      if (job.restartDue) {
+        job.restartDue = false;
+        job.restarts++;
+        held = await readLatest();
+      }
+      const outcome = await tryConnect(engine, held);
+      job.attempts++;
+      if (outcome === 'rejected') job.rejected++;
+      if (outcome === 'error') job.error++;
+    }
+  })();
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   try {
     for (let i = 0; i < options.rotations; i++) {
       await env.rotateSecret(env.rotationEvent(secret.name));
-      await new Promise((r) => setTimeout(r, options.pauseMs));
+      // refreshConsumers cancels the job's run: it restarts and reads `latest` again.
+      await sleep(options.refreshDelayMs);
+      job.restartDue = true;
+      while (job.restartDue) await sleep(5);
+      await sleep(options.pauseMs);
+      // Retirement in between, once the job runs on the new credential (its refresh confirmed;
+      // the grace window shortened: the tick's clock runs past it).
+      await env.retireNow(secret.name);
     }
   } finally {
     running = false;
-    await client;
+    await Promise.all([client, longLived]);
   }
   return {
     engine,
@@ -113,5 +153,12 @@ export async function measureZeroDowntime(
     failedLogins: counts.rejected,
     otherErrors: counts.error,
     target: strategy === 'single-user' ? 'reported' : '0',
+    longLived: {
+      attempts: job.attempts,
+      failedLogins: job.rejected,
+      otherErrors: job.error,
+      restarts: job.restarts,
+      refreshDelayMs: options.refreshDelayMs,
+    },
   };
 }
