@@ -55,7 +55,11 @@ export interface BenchEnvironment {
   deps: RotatorDeps;
   /** The deployed rotateSecret handler (functions/rotate-secret.ts) with `deps`. */
   rotateSecret: (event: unknown) => Promise<void>;
-  createManagedSecret(engine: FixtureEngine, strategy: StrategyName): Promise<BenchSecret>;
+  createManagedSecret(
+    engine: FixtureEngine,
+    strategy: StrategyName,
+    annotations?: Record<string, string>,
+  ): Promise<BenchSecret>;
   /** An on-demand rotation request as Eventarc delivers it. */
   rotationEvent(secret: string): Record<string, unknown>;
   /**
@@ -108,7 +112,7 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
       scope: { projects: [PROJECT] },
     },
   };
-  const adminSecrets = new Map<FixtureEngine, string>();
+  const adminSecrets = new Map<string, Promise<string>>();
   const addVersion = (parent: string, payload: unknown) =>
     client.addSecretVersion({ parent, payload: { data: Buffer.from(JSON.stringify(payload)) } });
 
@@ -119,18 +123,32 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
   const serverFor = async (engine: FixtureEngine) =>
     engine === 'postgres' ? postgres : await mariadb();
 
-  async function adminSecretFor(engine: FixtureEngine): Promise<string> {
-    const existing = adminSecrets.get(engine);
-    if (existing) return existing;
-    const name = `projects/${PROJECT}/secrets/admin-${engine}`;
-    await client.createSecret({
-      parent: `projects/${PROJECT}`,
-      secretId: `admin-${engine}`,
-      secret: { replication: { automatic: {} } },
-    });
-    await addVersion(name, adminPayload(engine, await serverFor(engine)));
-    adminSecrets.set(engine, name);
-    return name;
+  /**
+   * An admin secret per engine and per ADMIN_SHARE managed secrets: its `rotator.serves`
+   * annotation lists every secret it serves, and Secret Manager caps a Secret's annotations at
+   * 16 KiB (about 200 entries), so a fleet of hundreds needs several, as a real one would.
+   */
+  const ADMIN_SHARE = 100;
+  const served = new Map<FixtureEngine, number>();
+  function adminSecretFor(engine: FixtureEngine): Promise<string> {
+    const n = served.get(engine) ?? 0;
+    served.set(engine, n + 1);
+    const id = `admin-${engine}-${Math.floor(n / ADMIN_SHARE)}`;
+    let existing = adminSecrets.get(id);
+    if (!existing) {
+      existing = (async () => {
+        const name = `projects/${PROJECT}/secrets/${id}`;
+        await client.createSecret({
+          parent: `projects/${PROJECT}`,
+          secretId: id,
+          secret: { replication: { automatic: {} } },
+        });
+        await addVersion(name, adminPayload(engine, await serverFor(engine)));
+        return name;
+      })();
+      adminSecrets.set(id, existing);
+    }
+    return existing;
   }
 
   // The admin secret's owner lets it serve each managed secret (rotator.serves), one update at a
@@ -161,10 +179,11 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     store,
     deps,
     rotateSecret: makeRotateSecret(() => deps),
-    async createManagedSecret(engine, strategy) {
+    async createManagedSecret(engine, strategy, annotations = {}) {
       const id = `${engine === 'postgres' ? 'p' : 'm'}${randomBytes(4).toString('hex')}`;
       const fixture = await createLogin(engine, await serverFor(engine), id);
       const name = `projects/${PROJECT}/secrets/db-${id}`;
+      const admin = await adminSecretFor(engine);
       await client.createSecret({
         parent: `projects/${PROJECT}`,
         secretId: `db-${id}`,
@@ -174,14 +193,15 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
           annotations: {
             [CONFIG_KEYS.engine]: engine,
             [CONFIG_KEYS.strategy]: strategy,
-            [CONFIG_KEYS.adminSecret]: await adminSecretFor(engine),
+            [CONFIG_KEYS.adminSecret]: admin,
             [CONFIG_KEYS.testQuery]: `SELECT count(*) FROM ${fixture.table}`,
             [CONFIG_KEYS.gracePeriod]: '1h',
+            ...annotations,
           },
         },
       });
       await addVersion(name, loginPayload(fixture));
-      await serve(await adminSecretFor(engine), name, [
+      await serve(admin, name, [
         fixture.username,
         ...(strategy === 'alternating-users' ? [`${fixture.username}_clone`] : []),
       ]);

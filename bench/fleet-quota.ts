@@ -156,6 +156,8 @@ export async function measureFleetUnderQuota(
   const tick = () =>
     retire(pubsubCloudEvent({ data: {} }, `projects/${PROJECT}/topics/retire-tick`));
   const afterChange = await env.sm.calls.during(tick);
+  // A secret the first tick acted on (the latency run's) is listed once more by the next one.
+  await tick();
   const idle = await env.sm.calls.during(tick);
   const floorMs = (Math.max(one.write, one.read) * options.secrets * 60_000) / QUOTA_PER_MINUTE;
   return {

@@ -151,7 +151,7 @@ measured on one unthrottled rotation in this run (${q.writesPerRotation} writes,
 |---|---:|---:|---:|
 | one successful alternating-users rotation | ${q.calls.rotation.read} | ${q.calls.rotation.write} | ${q.calls.rotation.access} |
 | retire tick over every managed secret of the run, just after the fleet rotated (lists each, records its next check) | ${q.calls.retireTickAfterChange.read} | ${q.calls.retireTickAfterChange.write} | ${q.calls.retireTickAfterChange.access} |
-| the next retire tick, nothing changed (ListSecrets pages only) | ${q.calls.idleRetireTick.read} | ${q.calls.idleRetireTick.write} | ${q.calls.idleRetireTick.access} |
+| a retire tick when nothing changed since the tick before (ListSecrets pages only) | ${q.calls.idleRetireTick.read} | ${q.calls.idleRetireTick.write} | ${q.calls.idleRetireTick.access} |
 
 ## (d) Zero downtime
 
@@ -167,10 +167,11 @@ ${r.zeroDowntime
   )
   .join('\n')}
 
-**Long-lived consumer** (a Databricks job): reads \`latest\` once when it starts, keeps opening
-connections with that credential, and restarts (reads \`latest\` again) only when the refresh
-cancels its run, modelled here as ${r.zeroDowntime[0]?.longLived.refreshDelayMs ?? 0} ms after each rotation returned; \`previous\`
-is retired between rotations (the grace window shortened for the bench).
+**Long-lived consumer** (a continuous Databricks job in the fake workspace): reads \`latest\` once
+when its run starts, keeps opening connections with that credential, and reads again only in a
+new run, after refreshConsumers (delivered the rotation's outcome) cancelled the old one.
+\`previous\` is retired between rotations, once the job runs again (the grace window shortened for
+the bench). *Refresh delay*: median time from a rotation's return to the job running again.
 
 | engine | strategy | connections | failed logins | other errors | restarts | refresh delay | target |
 |---|---|---:|---:|---:|---:|---:|---|

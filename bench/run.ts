@@ -9,6 +9,7 @@ import { measureFleet } from './fleet';
 import { measureFleetUnderQuota } from './fleet-quota';
 import { measureLatency } from './latency';
 import { type BenchReport, describeMachine, gitCommit, toMarkdown } from './report';
+import { startBenchWorkspace } from './workspace';
 import { measureZeroDowntime } from './zero-downtime';
 
 /**
@@ -117,19 +118,25 @@ async function main(): Promise<void> {
     });
     log(`(d) zero downtime: ${settings.zeroDowntime} rotations per strategy`);
     const zeroDowntime = [];
-    for (const [engine, strategy] of [
-      ['postgres', 'single-user'],
-      ['postgres', 'alternating-users'],
-      ['mariadb', 'dual-password'],
-      ['mariadb', 'alternating-users'],
-    ] as const) {
-      zeroDowntime.push(
-        await measureZeroDowntime(env, engine, strategy, {
-          rotations: settings.zeroDowntime,
-          pauseMs: 100,
-          refreshDelayMs: 1_000,
-        }),
-      );
+    const workspace = await startBenchWorkspace(env);
+    try {
+      let jobId = 1;
+      for (const [engine, strategy] of [
+        ['postgres', 'single-user'],
+        ['postgres', 'alternating-users'],
+        ['mariadb', 'dual-password'],
+        ['mariadb', 'alternating-users'],
+      ] as const) {
+        zeroDowntime.push(
+          await measureZeroDowntime(env, engine, strategy, workspace, {
+            rotations: settings.zeroDowntime,
+            pauseMs: 100,
+            jobId: jobId++,
+          }),
+        );
+      }
+    } finally {
+      await workspace.close();
     }
     const report: BenchReport = {
       date: new Date().toISOString(),
