@@ -1,5 +1,11 @@
 import { ALIASES } from '../config/annotations';
-import { ConflictError, describeError, isPermanent, PermanentError } from '../errors';
+import {
+  ConflictError,
+  describeError,
+  isPermanent,
+  PermanentError,
+  ThrottledError,
+} from '../errors';
 import { credentialOf, endpointOf } from '../secrets/payload';
 import { adminCredentialFor } from './admin';
 import { fencedDeadline, persist, type RotationContext, type StateChange } from './context';
@@ -48,7 +54,12 @@ export async function failRotation(ctx: RotationContext, reason: string): Promis
   try {
     const endpoint = endpointOf(ctx.base);
     const base = credentialOf(ctx.base);
-    const pending = await loadPending(ctx).catch(() => undefined);
+    // An unreadable pending version is treated as absent, but quota is not "unreadable": a
+    // throttled read hands the delivery back (the rollback must not be skipped for it).
+    const pending = await loadPending(ctx).catch((err: unknown) => {
+      if (err instanceof ThrottledError) throw err;
+      return undefined;
+    });
     if (pending) {
       const pendingWorks = (await ctx.engine.tryLogin(endpoint, credentialOf(pending))).ok;
       const baseWorks = (await ctx.engine.tryLogin(endpoint, base)).ok;
@@ -108,8 +119,9 @@ export async function failRotation(ctx: RotationContext, reason: string): Promis
       currentVersion: copy,
     });
   } catch (err) {
-    // Lost ownership: whoever took over finishes the clean-up.
-    if (err instanceof ConflictError) throw err;
+    // Lost ownership: whoever took over finishes the clean-up. Quota: the redelivery finishes it
+    // (the failure is already recorded); the database state is not unknown for it.
+    if (err instanceof ConflictError || err instanceof ThrottledError) throw err;
     // One outage, one story: the cause is named once, even when the rollback met the same
     // failure that ended the rotation (the database still down). The skeleton logs the outcome.
     const cause = describeError(err).message;
