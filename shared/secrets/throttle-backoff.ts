@@ -22,9 +22,9 @@ export interface ThrottleBackoffPolicy {
   baseDelayMs: number;
   maxDelayMs: number;
   /**
-   * Retries a call started after the deadline still gets, so the hand-back write itself (a
-   * rotation giving its lease up without counting an attempt) gets through a busy minute. A call
-   * started before the deadline stops where its next wait would cross it.
+   * Retries each call gets once the budget is spent (a call stopped where its next wait would
+   * cross the deadline, or the deadline passed), so the hand-back write itself (a rotation giving
+   * its lease up without counting an attempt) gets through a busy minute.
    */
   triesAfterDeadline: number;
 }
@@ -33,7 +33,9 @@ export interface ThrottleBackoffPolicy {
 export const DEFAULT_THROTTLE_BACKOFF: ThrottleBackoffPolicy = {
   baseDelayMs: 500,
   maxDelayMs: 8_000,
-  triesAfterDeadline: 4,
+  // Ceilings 0.5, 1, 2, 4, then 8 s: about 20 s expected, a third of a quota minute, so the
+  // hand-back write gets through a saturated window (a refused one costs the rotation an attempt).
+  triesAfterDeadline: 8,
 };
 
 export interface ThrottleBackoffDeps {
@@ -60,14 +62,16 @@ export function fullJitterDelay(
 /** `store` with every call backed off on ThrottledError within `deps.deadline` (see above). */
 export function withThrottleBackoff(store: SecretStore, deps: ThrottleBackoffDeps): SecretStore {
   const policy = deps.policy ?? DEFAULT_THROTTLE_BACKOFF;
+  let spent = false;
   const retrying =
     <K extends keyof SecretStore>(op: K) =>
     async (...args: Parameters<SecretStore[K]>): Promise<Awaited<ReturnType<SecretStore[K]>>> => {
       const call = store[op] as (
         ...a: Parameters<SecretStore[K]>
       ) => Promise<Awaited<ReturnType<SecretStore[K]>>>;
-      // A call started after the deadline (the hand-back write) still gets a few tries.
-      const late = deps.clock.now() >= deps.deadline;
+      // Once the budget is spent (a call handed the delivery back, or the deadline passed),
+      // every later call is the hand-back write or what follows it: a few tries each.
+      const late = spent || deps.clock.now() >= deps.deadline;
       for (let refusals = 1; ; refusals++) {
         try {
           return await call.apply(store, args);
@@ -77,6 +81,7 @@ export function withThrottleBackoff(store: SecretStore, deps: ThrottleBackoffDep
           if (
             late ? refusals > policy.triesAfterDeadline : deps.clock.now() + delay > deps.deadline
           ) {
+            spent = true;
             throw err;
           }
           deps.onWait?.(op, refusals, delay);

@@ -73,6 +73,23 @@ describe('withThrottleBackoff', () => {
     await expect(t.getSecret('projects/p/secrets/a')).resolves.toMatchObject({ etag: 'e' });
   });
 
+  it('once a call handed the delivery back, the next (the hand-back write) still gets its tries', async () => {
+    const clock = fakeClock();
+    let refusalsLeft = Number.POSITIVE_INFINITY;
+    const store = {
+      getSecret: async (name: string) => {
+        if (refusalsLeft-- > 0) throw new ThrottledError('quota');
+        return { name, etag: 'e', labels: {}, annotations: {}, aliases: {}, topics: [] };
+      },
+    } as unknown as SecretStore;
+    const s = withThrottleBackoff(store, { clock, random: () => 0.99, deadline: 3_000 });
+    await expect(s.getSecret('projects/p/secrets/a')).rejects.toBeInstanceOf(ThrottledError);
+    expect(clock.now()).toBeLessThan(3_000);
+    // Before the deadline, but the budget is spent: 3 refusals are waited out all the same.
+    refusalsLeft = 3;
+    await expect(s.getSecret('projects/p/secrets/a')).resolves.toMatchObject({ etag: 'e' });
+  });
+
   it('never repeats other failures', async () => {
     const clock = fakeClock();
     const { store, calls } = refusingStore(1, () => new TransientError('unavailable'));
