@@ -54,7 +54,9 @@ async function deliver(
   const lines = h.sink
     .entries()
     .filter((e) => JSON.stringify(e).includes(request.secret.split('/').pop() ?? ''))
-    .map((e) => `${e.severity} ${e.event} ${e.message} ${JSON.stringify(e.error ?? "")} ${e.op ?? ""}`);
+    .map(
+      (e) => `${e.severity} ${e.event} ${e.message} ${JSON.stringify(e.error ?? '')} ${e.op ?? ''}`,
+    );
   throw new Error(`${request.secret}: not done after 50 deliveries: ${state}\n${lines.join('\n')}`);
 }
 
