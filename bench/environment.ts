@@ -20,6 +20,7 @@ import type { StrategyName } from '../shared/config/rotation-config';
 import { createLogger } from '../shared/logging/logger';
 import { Redactor } from '../shared/logging/redactor';
 import { createPubSubPublish } from '../shared/messaging/publisher';
+import { retireSecret } from '../shared/retirement/retire-secret';
 import type { RotatorDeps } from '../shared/rotation/context';
 import { secretStoreFromEnv } from '../shared/runtime/deps';
 import { buildRotatorDeps } from '../shared/runtime/rotator-deps';
@@ -54,16 +55,31 @@ export interface BenchEnvironment {
   deps: RotatorDeps;
   /** The deployed rotateSecret handler (functions/rotate-secret.ts) with `deps`. */
   rotateSecret: (event: unknown) => Promise<void>;
-  createManagedSecret(engine: FixtureEngine, strategy: StrategyName): Promise<BenchSecret>;
+  createManagedSecret(
+    engine: FixtureEngine,
+    strategy: StrategyName,
+    annotations?: Record<string, string>,
+  ): Promise<BenchSecret>;
   /** An on-demand rotation request as Eventarc delivers it. */
   rotationEvent(secret: string): Record<string, unknown>;
+  /**
+   * Retire `previous` as the retire tick would once the grace window (1 h) is over: the tick's
+   * clock runs `aheadMs` ahead. Rotations of one alternating-users or dual-password secret back to
+   * back wait for the grace rule otherwise (invariant 4).
+   */
+  retireNow(secret: string, aheadMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
+/**
+ * The emulator runs in quota mode (production's figures, a real minute) but with the quotas
+ * paused: only the fleet-under-quota run turns them on (`sm.setQuotasEnabled(true)`).
+ */
 export async function startBenchEnvironment(): Promise<BenchEnvironment> {
   const [postgres, pubsub] = await Promise.all([startPostgres(), startPubSub()]);
   let maria: Promise<MariadbServer> | undefined;
-  const sm = await startSecretManagerEmulator();
+  const sm = await startSecretManagerEmulator({ quotas: true });
+  sm.setQuotasEnabled(false);
   const env = { SECRET_MANAGER_EMULATOR_HOST: sm.address };
   const client = createSecretManagerClient({ env });
   const store = secretStoreFromEnv(undefined, env);
@@ -94,8 +110,7 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
       stagingSecrets: [stagingSecret],
     },
   });
-
-  const adminSecrets = new Map<FixtureEngine, string>();
+  const adminSecrets = new Map<string, Promise<string>>();
   const addVersion = (parent: string, payload: unknown) =>
     client.addSecretVersion({ parent, payload: { data: Buffer.from(JSON.stringify(payload)) } });
 
@@ -106,18 +121,32 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
   const serverFor = async (engine: FixtureEngine) =>
     engine === 'postgres' ? postgres : await mariadb();
 
-  async function adminSecretFor(engine: FixtureEngine): Promise<string> {
-    const existing = adminSecrets.get(engine);
-    if (existing) return existing;
-    const name = `projects/${PROJECT}/secrets/admin-${engine}`;
-    await client.createSecret({
-      parent: `projects/${PROJECT}`,
-      secretId: `admin-${engine}`,
-      secret: { replication: { automatic: {} } },
-    });
-    await addVersion(name, adminPayload(engine, await serverFor(engine)));
-    adminSecrets.set(engine, name);
-    return name;
+  /**
+   * An admin secret per engine and per ADMIN_SHARE managed secrets: its `rotator.serves`
+   * annotation lists every secret it serves, and Secret Manager caps a Secret's annotations at
+   * 16 KiB (about 200 entries), so a fleet of hundreds needs several, as a real one would.
+   */
+  const ADMIN_SHARE = 100;
+  const served = new Map<FixtureEngine, number>();
+  function adminSecretFor(engine: FixtureEngine): Promise<string> {
+    const n = served.get(engine) ?? 0;
+    served.set(engine, n + 1);
+    const id = `admin-${engine}-${Math.floor(n / ADMIN_SHARE)}`;
+    let existing = adminSecrets.get(id);
+    if (!existing) {
+      existing = (async () => {
+        const name = `projects/${PROJECT}/secrets/${id}`;
+        await client.createSecret({
+          parent: `projects/${PROJECT}`,
+          secretId: id,
+          secret: { replication: { automatic: {} } },
+        });
+        await addVersion(name, adminPayload(engine, await serverFor(engine)));
+        return name;
+      })();
+      adminSecrets.set(id, existing);
+    }
+    return existing;
   }
 
   // The admin secret's owner lets it serve each managed secret (rotator.serves), one update at a
@@ -148,10 +177,11 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
     store,
     deps,
     rotateSecret: makeRotateSecret(() => deps),
-    async createManagedSecret(engine, strategy) {
+    async createManagedSecret(engine, strategy, annotations = {}) {
       const id = `${engine === 'postgres' ? 'p' : 'm'}${randomBytes(4).toString('hex')}`;
       const fixture = await createLogin(engine, await serverFor(engine), id);
       const name = `projects/${PROJECT}/secrets/db-${id}`;
+      const admin = await adminSecretFor(engine);
       await client.createSecret({
         parent: `projects/${PROJECT}`,
         secretId: `db-${id}`,
@@ -161,18 +191,32 @@ export async function startBenchEnvironment(): Promise<BenchEnvironment> {
           annotations: {
             [CONFIG_KEYS.engine]: engine,
             [CONFIG_KEYS.strategy]: strategy,
-            [CONFIG_KEYS.adminSecret]: await adminSecretFor(engine),
+            [CONFIG_KEYS.adminSecret]: admin,
             [CONFIG_KEYS.testQuery]: `SELECT count(*) FROM ${fixture.table}`,
             [CONFIG_KEYS.gracePeriod]: '1h',
+            ...annotations,
           },
         },
       });
       await addVersion(name, loginPayload(fixture));
-      await serve(await adminSecretFor(engine), name, [
+      await serve(admin, name, [
         fixture.username,
         ...(strategy === 'alternating-users' ? [`${fixture.username}_clone`] : []),
       ]);
       return { name, engine, strategy, fixture };
+    },
+    async retireNow(secret, aheadMs = 2 * 3_600_000) {
+      const clock = { now: () => Date.now() + aheadMs, sleep: deps.clock.sleep };
+      await retireSecret(await store.getSecret(secret), {
+        store,
+        engineFor: deps.engineFor,
+        clock,
+        logger,
+        newHolderId: deps.newHolderId,
+        stagingSecrets: deps.settings.stagingSecrets,
+        leaseMs: deps.settings.leaseMs,
+        overdueMarginMs: 3_600_000,
+      });
     },
     rotationEvent: (secret) =>
       pubsubCloudEvent(onDemandRequest(secret, { requestedBy: 'bench' }), SECRET_EVENTS),

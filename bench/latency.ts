@@ -62,6 +62,8 @@ export async function measureLatency(
       throw new Error(`rotation ${i + 1} did not promote a new version (current ${after})`);
     }
     if (measured) rotation.push(ms);
+    // Untimed: the grace window of `previous` is over for the next rotation (invariant 4).
+    await env.retireNow(secret.name);
 
     const password = `Floor-${i}-${Math.random().toString(36).slice(2)}Zz9`;
     // A rotation holds the Secret from its first read; the floor's CAS token is read untimed.

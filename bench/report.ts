@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import type { ColdStartResult } from './cold-start';
 import type { FleetResult } from './fleet';
+import type { FleetQuotaResult } from './fleet-quota';
 import type { LatencyResult } from './latency';
 import type { Summary } from './stats';
 import type { ZeroDowntimeRun } from './zero-downtime';
@@ -26,6 +27,7 @@ export interface BenchReport {
   latency: LatencyResult;
   coldStart: ColdStartResult;
   fleet: FleetResult;
+  fleetQuota: FleetQuotaResult;
   zeroDowntime: ZeroDowntimeRun[];
 }
 
@@ -71,6 +73,7 @@ export function toMarkdown(r: BenchReport): string {
   const l = r.latency;
   const c = r.coldStart;
   const f = r.fleet;
+  const q = r.fleetQuota;
   return `# gsm-rotator benchmark, ${r.date.slice(0, 10)}${r.quick ? ' (quick)' : ''}
 
 - Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${r.machine.memoryGiB} GiB, ${r.machine.os}, Node ${r.machine.node}
@@ -127,6 +130,29 @@ instance with at most ${f.concurrency} rotations in flight (mapWithConcurrency, 
 Peak connections: pg_stat_activity polled every 5 ms (${f.monitorSamples} samples) on the monitor's own
 connection, which is not counted; a connection shorter than a poll can be missed.
 
+## (e) Fleet under Secret Manager's quotas
+
+${q.secrets} alternating-users PostgreSQL secrets sharing one next_rotation_time (${q.secrets} SECRET_ROTATE at
+once), the emulator enforcing production's quotas on a real 60 s minute (600 reads and 600 writes
+per project per minute; 2 AddSecretVersion+UpdateSecret per second per secret), ${q.instances} function
+instances × ${q.concurrencyPerInstance} event(s) each, Pub/Sub redelivery with backoff 10 s → 600 s and
+a dead letter after 10 deliveries.
+
+| time to all rotated | quota floor | ratio (target ≤ 1.25) | completed | failed rotations | dead-lettered | attempts > 1 | RESOURCE_EXHAUSTED | redeliveries | peak DB connections |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+| ${ms(q.wallMs)} | ${ms(q.floorMs)} | ${q.ratio}× | ${q.completed}/${q.secrets} | ${q.failedRotations} | ${q.deadLettered} | ${q.extraAttempts} | ${q.quotaRefusals} | ${q.redeliveries} | ${q.peakConnections} |
+
+Floor = max(writes, reads) per rotation × N ÷ 600 per minute, with the per-rotation figures
+measured on one unthrottled rotation in this run (${q.writesPerRotation} writes, ${q.readsPerRotation} reads).
+
+### Secret Manager calls (measured in this run)
+
+| operation | read | write | access |
+|---|---:|---:|---:|
+| one successful alternating-users rotation | ${q.calls.rotation.read} | ${q.calls.rotation.write} | ${q.calls.rotation.access} |
+| retire tick over every managed secret of the run, just after the fleet rotated (lists each, records its next check) | ${q.calls.retireTickAfterChange.read} | ${q.calls.retireTickAfterChange.write} | ${q.calls.retireTickAfterChange.access} |
+| a retire tick when nothing changed since the tick before (ListSecrets pages only) | ${q.calls.idleRetireTick.read} | ${q.calls.idleRetireTick.write} | ${q.calls.idleRetireTick.access} |
+
 ## (d) Zero downtime
 
 A client opens connection after connection, each with the credential it has just read from the
@@ -138,6 +164,21 @@ ${r.zeroDowntime
   .map(
     (z) =>
       `| ${z.engine} | ${z.strategy} | ${z.rotations} | ${z.attempts} | ${z.failedLogins} | ${z.otherErrors} | ${z.target === '0' ? '0' : 'reported'} |`,
+  )
+  .join('\n')}
+
+**Long-lived consumer** (a continuous Databricks job in the fake workspace): reads \`latest\` once
+when its run starts, keeps opening connections with that credential, and reads again only in a
+new run, after refreshConsumers (delivered the rotation's outcome) cancelled the old one.
+\`previous\` is retired between rotations, once the job runs again (the grace window shortened for
+the bench). *Refresh delay*: median time from a rotation's return to the job running again.
+
+| engine | strategy | connections | failed logins | other errors | restarts | refresh delay | target |
+|---|---|---:|---:|---:|---:|---:|---|
+${r.zeroDowntime
+  .map(
+    (z) =>
+      `| ${z.engine} | ${z.strategy} | ${z.longLived.attempts} | ${z.longLived.failedLogins} | ${z.longLived.otherErrors} | ${z.longLived.restarts} | ${ms(z.longLived.refreshDelayMs)} | ${z.target === '0' ? '0' : 'reported'} |`,
   )
   .join('\n')}
 

@@ -6,8 +6,10 @@ import { measureColdStart } from './cold-start';
 import { monitorConnections } from './connection-monitor';
 import { startBenchEnvironment } from './environment';
 import { measureFleet } from './fleet';
+import { measureFleetUnderQuota } from './fleet-quota';
 import { measureLatency } from './latency';
 import { type BenchReport, describeMachine, gitCommit, toMarkdown } from './report';
+import { startBenchWorkspace } from './workspace';
 import { measureZeroDowntime } from './zero-downtime';
 
 /**
@@ -31,6 +33,13 @@ const opts = new Command('npm run bench')
     'rotations in flight in the fleet run (default $ROTATOR_DB_CONCURRENCY or 4)',
     positive,
   )
+  .option(
+    '--quota-fleet <n>',
+    'secrets sharing one next_rotation_time under quotas (default 300, quick 20; try 1000)',
+    positive,
+  )
+  .option('--instances <n>', 'function instances in the quota fleet (default 10)', positive)
+  .option('--instance-concurrency <n>', 'events one instance handles at once (default 1)', positive)
   .option('--cold-runs <n>', 'process starts per function (default 5, quick 2)', positive)
   .option('--zero-downtime-rotations <n>', 'rotations per strategy (default 20, quick 5)', positive)
   .option('--skip-build', 'use the existing build/ instead of compiling first', false)
@@ -41,6 +50,9 @@ const opts = new Command('npm run bench')
     rotations?: number;
     fleet?: number;
     concurrency?: number;
+    quotaFleet?: number;
+    instances?: number;
+    instanceConcurrency?: number;
     coldRuns?: number;
     zeroDowntimeRotations?: number;
     skipBuild: boolean;
@@ -57,6 +69,9 @@ async function main(): Promise<void> {
     warmup: q ? 2 : 5,
     fleet: opts.fleet ?? (q ? 20 : 200),
     concurrency: opts.concurrency ?? Number(process.env.ROTATOR_DB_CONCURRENCY ?? 4),
+    quotaFleet: opts.quotaFleet ?? (q ? 20 : 300),
+    instances: opts.instances ?? 10,
+    instanceConcurrency: opts.instanceConcurrency ?? 1,
     coldRuns: opts.coldRuns ?? (q ? 2 : 5),
     zeroDowntime: opts.zeroDowntimeRotations ?? (q ? 5 : 20),
   };
@@ -93,20 +108,35 @@ async function main(): Promise<void> {
       concurrency: settings.concurrency,
       perRotationPeak: latency.peakConnectionsPerRotation,
     });
+    log(
+      `(e) fleet under quotas: ${settings.quotaFleet} secrets, ${settings.instances} instances × ${settings.instanceConcurrency}`,
+    );
+    const fleetQuota = await measureFleetUnderQuota(env, monitor, {
+      secrets: settings.quotaFleet,
+      instances: settings.instances,
+      concurrencyPerInstance: settings.instanceConcurrency,
+    });
     log(`(d) zero downtime: ${settings.zeroDowntime} rotations per strategy`);
     const zeroDowntime = [];
-    for (const [engine, strategy] of [
-      ['postgres', 'single-user'],
-      ['postgres', 'alternating-users'],
-      ['mariadb', 'dual-password'],
-      ['mariadb', 'alternating-users'],
-    ] as const) {
-      zeroDowntime.push(
-        await measureZeroDowntime(env, engine, strategy, {
-          rotations: settings.zeroDowntime,
-          pauseMs: 100,
-        }),
-      );
+    const workspace = await startBenchWorkspace(env);
+    try {
+      let jobId = 1;
+      for (const [engine, strategy] of [
+        ['postgres', 'single-user'],
+        ['postgres', 'alternating-users'],
+        ['mariadb', 'dual-password'],
+        ['mariadb', 'alternating-users'],
+      ] as const) {
+        zeroDowntime.push(
+          await measureZeroDowntime(env, engine, strategy, workspace, {
+            rotations: settings.zeroDowntime,
+            pauseMs: 100,
+            jobId: jobId++,
+          }),
+        );
+      }
+    } finally {
+      await workspace.close();
     }
     const report: BenchReport = {
       date: new Date().toISOString(),
@@ -119,6 +149,7 @@ async function main(): Promise<void> {
       latency,
       coldStart,
       fleet,
+      fleetQuota,
       zeroDowntime,
     };
     mkdirSync(opts.out, { recursive: true });

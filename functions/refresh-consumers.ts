@@ -5,6 +5,7 @@ import {
 import { decodePubSubEvent } from '../shared/events/pubsub-cloud-event';
 import { parseRotationOutcome } from '../shared/events/rotation-outcome';
 import { withErrorBoundary } from '../shared/runtime/cloud-event-handler';
+import { withDeliveryBudget } from '../shared/runtime/delivery';
 
 /**
  * refreshConsumers: on rotation-events. For a successful rotation, applies the secret's Databricks
@@ -26,7 +27,9 @@ export function makeRefreshConsumers(
         });
         return;
       }
-      await refreshForRotation({ ...outcome, newVersion: outcome.newVersion }, getDeps(), rlog);
+      const base = getDeps();
+      const deps = withDeliveryBudget(base, base.runtime.throttleWaitMs);
+      await refreshForRotation({ ...outcome, newVersion: outcome.newVersion }, deps, rlog);
     },
   );
 }

@@ -1,17 +1,18 @@
 import { mapWithConcurrency } from '../shared/concurrency';
 import { MANAGED_FILTER } from '../shared/config/annotations';
-import { describeError } from '../shared/errors';
+import { describeError, ThrottledError } from '../shared/errors';
 import { decodePubSubEvent } from '../shared/events/pubsub-cloud-event';
 import { ConditionMemory } from '../shared/retirement/condition-memory';
 import { retireSecret } from '../shared/retirement/retire-secret';
 import { withErrorBoundary } from '../shared/runtime/cloud-event-handler';
+import { withDeliveryBudget } from '../shared/runtime/delivery';
 import type { Deps } from '../shared/runtime/deps';
 import { secretParents } from '../shared/secrets/parents';
 import { inScope } from '../shared/trust/scope';
 
 type RetireFunctionDeps = Pick<
   Deps,
-  'store' | 'engineFor' | 'clock' | 'logger' | 'newHolderId' | 'runtime'
+  'store' | 'engineFor' | 'clock' | 'logger' | 'newHolderId' | 'runtime' | 'randomBytes'
 >;
 
 /**
@@ -31,7 +32,8 @@ export function makeRetireVersions(
     'retireVersions',
     () => getDeps().logger,
     async (event, log) => {
-      const deps = getDeps();
+      const base = getDeps();
+      const deps = withDeliveryBudget(base, base.runtime.throttleWaitMs);
       decodePubSubEvent(event);
       const started = deps.clock.now();
       // Every project of the deployment's scope, global and regional; a project listed by id and
@@ -51,6 +53,7 @@ export function makeRetireVersions(
       ];
       let actions = 0;
       let failures = 0;
+      let throttled = 0;
       await mapWithConcurrency(secrets, deps.runtime.dbConcurrency, async (snapshot) => {
         try {
           const plan = await retireSecret(snapshot, {
@@ -70,6 +73,15 @@ export function makeRetireVersions(
           actions += plan.actions.length;
           failureMemory.changed(snapshot.name, undefined);
         } catch (err) {
+          if (err instanceof ThrottledError) {
+            // Quota, not failure: the next tick retires it; nothing to alert on.
+            throttled++;
+            log.info('Secret Manager quota reached: this secret waits for the next tick', {
+              event: 'retire.throttled',
+              secret: snapshot.name,
+            });
+            return;
+          }
           failures++;
           const error = describeError(err);
           const fields = { secret: snapshot.name, error };
@@ -91,6 +103,7 @@ export function makeRetireVersions(
         secrets: secrets.length,
         actions,
         failures,
+        throttled,
         durationMs: deps.clock.now() - started,
       });
     },

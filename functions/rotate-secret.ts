@@ -5,6 +5,7 @@ import type { RotatorDeps } from '../shared/rotation/context';
 import { deferredRequest } from '../shared/rotation/grace';
 import { handleRotationRequest } from '../shared/rotation/rotator';
 import { withErrorBoundary } from '../shared/runtime/cloud-event-handler';
+import { withDeliveryBudget } from '../shared/runtime/delivery';
 import { PermissionDeniedError } from '../shared/secrets/errors';
 
 /**
@@ -51,7 +52,8 @@ export function makeRotateSecret(getDeps: () => RotatorDeps): (event: unknown) =
     'rotateSecret',
     () => getDeps().logger,
     async (event, log) => {
-      const deps = getDeps();
+      const base = getDeps();
+      const deps = withDeliveryBudget(base, base.settings.throttleWaitMs);
       const message = decodePubSubEvent(event);
       const classified = classifyMessage(message, deps.clock.now());
       // Retirement disabled a version: a request deferred by the grace window may run now.

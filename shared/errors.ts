@@ -8,6 +8,8 @@
  *   One WARNING line, then Pub/Sub redelivers; attempts are bounded by the rotation state and the
  *   dead-letter policy, not by hope.
  *   - RetryLaterError: an expected wait (another worker holds the secret). INFO, redelivered.
+ *     - ThrottledError: Secret Manager refused a call for quota (RESOURCE_EXHAUSTED) and the
+ *       in-delivery backoff ran out of time. INFO, redelivered; never counts as a rotation attempt.
  *   - ReportedTransientError: already logged by the code that threw it (the rotator's WARNING
  *     `rotation.retry`). No second line, redelivered: one failed attempt, one log line.
  * - SettingsError (shared/runtime/settings.ts): the deployment is misconfigured, whatever the
@@ -58,6 +60,21 @@ export class RetryLaterError extends TransientError {
   constructor(message: string, options?: RotatorErrorOptions) {
     super(message, options);
     this.name = 'RetryLaterError';
+  }
+}
+
+/**
+ * Secret Manager answered RESOURCE_EXHAUSTED (a per-project read/write quota per minute or a
+ * per-secret write rate, secret-manager/quotas) and backing off within this delivery
+ * (shared/secrets/throttle-backoff.ts) did not get the call through. Throttling is not failure:
+ * it never counts as one of a rotation's attempts nor marks a secret failed; the boundary logs
+ * INFO and Pub/Sub redelivers. The quota front end refuses before the service acts, so the refused
+ * call changed nothing and is safe to repeat (AddSecretVersion included).
+ */
+export class ThrottledError extends RetryLaterError {
+  constructor(message: string, options?: RotatorErrorOptions) {
+    super(message, options);
+    this.name = 'ThrottledError';
   }
 }
 

@@ -75,6 +75,8 @@ export interface SecretManagerEmulator {
   calls: CallCounter;
   /** Requests refused for quota so far (0 without quota mode). */
   readonly quotaRefusals: number;
+  /** Pause or resume quota mode (no effect without it); resuming starts from empty windows. */
+  setQuotasEnabled(on: boolean): void;
   /** Processes rotations, expirations and scheduled destructions due by the clock, now. */
   checkRotations(): Promise<void>;
   stop(): Promise<void>;
@@ -152,6 +154,9 @@ export async function startSecretManagerEmulator(
     calls,
     get quotaRefusals() {
       return quotas?.refused ?? 0;
+    },
+    setQuotasEnabled(on) {
+      quotas?.setEnabled(on);
     },
     async checkRotations() {
       rotationClock.check();

@@ -29,6 +29,8 @@ export const STATE_KEYS = {
   refresh: 'rotator.refresh',
   /** Written by `gsm-rotator pause` / `resume` (shared/schedule/pause.ts). */
   pause: 'rotator.pause',
+  /** When the retire tick must next list this secret's versions (shared/retirement/next-check.ts). */
+  retireCheck: 'rotator.retire-check',
 } as const;
 
 /** The label that marks a Secret as managed; retireVersions and the CLI list by it. */

@@ -1,5 +1,5 @@
 import { ALIASES } from '../config/annotations';
-import { PermanentError, TransientError } from '../errors';
+import { PermanentError, ThrottledError, TransientError } from '../errors';
 import type { RotationOutcome } from '../events/rotation-outcome';
 import type { Logger } from '../logging/logger';
 import { readConfig } from '../rotation/rotator';
@@ -22,7 +22,10 @@ import { DatabricksConsumersSchema, targetId } from './targets';
 export type RefreshForRotationDeps = Pick<
   Deps,
   'store' | 'clock' | 'logger' | 'redactor' | 'databricksClientFor'
-> & { runtime: Pick<Settings, 'projectId' | 'scope' | 'databricks'> };
+> &
+  Partial<Pick<Deps, 'randomBytes'>> & {
+    runtime: Pick<Settings, 'projectId' | 'scope' | 'databricks'> & Partial<Settings>;
+  };
 
 /**
  * After a successful rotation (`outcome.newVersion` set), apply the secret's Databricks targets in
@@ -132,7 +135,13 @@ export async function refreshForRotation(
   };
   await writeRefreshRecord(deps.store, outcome.secret, record, log);
   logSummary(log, results);
-  if (results.some((r) => r.status === 'failed' && r.retryable)) {
+  const retryable = results.filter((r) => r.status === 'failed' && r.retryable);
+  if (retryable.length > 0 && retryable.every((r) => r.throttled)) {
+    throw new ThrottledError(
+      'Secret Manager quota reached while refreshing consumers; redelivery retries them',
+    );
+  }
+  if (retryable.length > 0) {
     throw new TransientError(
       'some consumers failed with a retryable error; redelivery retries them',
     );

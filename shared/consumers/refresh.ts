@@ -2,7 +2,7 @@ import type { Clock } from '../clock';
 import type { DatabricksClient } from '../databricks/client';
 import { DatabricksError } from '../databricks/databricks-error';
 import type { WorkspaceConfig } from '../databricks/workspace-config';
-import { describeError, isPermanent } from '../errors';
+import { describeError, isPermanent, ThrottledError } from '../errors';
 import type { Logger } from '../logging/logger';
 import type { Redactor } from '../logging/redactor';
 import { applyCluster } from './apply-cluster';
@@ -29,6 +29,8 @@ export interface TargetResult {
   reason?: string;
   /** For failed targets: whether trying again later may help (429/503/network, timeouts, 5xx). */
   retryable?: boolean;
+  /** Failed only because Secret Manager throttled the payload read (quota): an expected wait. */
+  throttled?: boolean;
   durationMs: number;
 }
 
@@ -114,11 +116,14 @@ export async function refreshConsumers(
         status: 'failed',
         reason: deps.redactor.scrub(failureReason(err)),
         retryable: isRetryable(err),
+        ...(err instanceof ThrottledError ? { throttled: true } : {}),
         durationMs: deps.clock.now() - started,
       };
     }
     const fields = { target: id, kind: target.kind, status: result.status, reason: result.reason };
-    if (result.status === 'failed') {
+    if (result.throttled) {
+      logger.info('consumer refresh waits for Secret Manager quota', fields);
+    } else if (result.status === 'failed') {
       logger.error('consumer refresh failed', { ...fields, retryable: result.retryable });
     } else {
       logger.info(`consumer ${result.status}`, { ...fields, durationMs: result.durationMs });

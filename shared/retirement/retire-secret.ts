@@ -1,12 +1,12 @@
 import type { Clock } from '../clock';
-import { ALIASES } from '../config/annotations';
+import { ALIASES, STATE_KEYS } from '../config/annotations';
 import type { RotationConfig } from '../config/rotation-config';
 import { DatabricksConsumersSchema, targetId } from '../consumers/targets';
 import type { Deadline } from '../engines/deadline';
 import type { DatabaseEngine, EngineName } from '../engines/engine';
 import { ConflictError } from '../errors';
 import type { Logger } from '../logging/logger';
-import { adminCredential } from '../rotation/admin';
+import { adminCredential, rotationLogins } from '../rotation/admin';
 import { applyAliases, fenceMarginMs } from '../rotation/context';
 import { readConfig } from '../rotation/rotator';
 import {
@@ -24,6 +24,7 @@ import type { SecretSnapshot, SecretStore, VersionInfo } from '../secrets/secret
 import { updateWithRetry } from '../secrets/update-with-retry';
 import type { ConditionMemory } from './condition-memory';
 import { destroyStaged, forgetStaged, withoutStaged } from './destroy-staged';
+import { nextRetireCheck, retireCheckDue, withRetireCheck } from './next-check';
 import { checkOverdue } from './overdue';
 import { planRetirement, type RetirePlan } from './plan';
 
@@ -94,6 +95,12 @@ export async function retireSecret(
   // A scheduled secret whose next_rotation_time is missing or wrong (its schedule changed, a
   // notification fired) gets the next scheduled time: 0 or 1 UpdateSecret.
   snapshot = await syncNextRotationTime(deps.store, snapshot, deps.clock.now(), log);
+  // The idle case, decided from the Secret alone: no ListSecretVersions (next-check.ts).
+  if (!retireCheckDue(snapshot, deps.clock.now())) {
+    return { secret: snapshot.name, actions: [], waiting: 'nothing can be due yet' };
+  }
+  // The one place that reads the versions: more cleanup (e.g. of a staging place) belongs in the
+  // plan, so it is decided and skipped together with the rest.
   const { plan, versions, config } = await planSecret(snapshot, deps);
   if (plan.skipped || plan.waiting)
     log.debug('retirement deferred', { skipped: plan.skipped, waiting: plan.waiting });
@@ -118,6 +125,7 @@ export async function retireSecret(
         deps,
         log,
         etagOf(action.version),
+        {},
         destroyed,
       );
     } else if (action.kind === 'disable-stale') {
@@ -135,9 +143,63 @@ export async function retireSecret(
       });
     }
   }
+  if (plan.actions.length === 0 && !plan.skipped) {
+    await recordNextCheck(snapshot, versions, config, deps, log);
+  }
   return plan;
 }
 
+/**
+ * Nothing to do: write when the tick must look again (1 UpdateSecret, only when that changed), so
+ * the ticks until then skip this secret without listing its versions. A conflict (the Secret
+ * changed meanwhile) is left alone: the next tick lists again.
+ */
+async function recordNextCheck(
+  snapshot: SecretSnapshot,
+  versions: VersionInfo[],
+  config: RotationConfig,
+  deps: RetireDeps,
+  log: Logger,
+): Promise<void> {
+  const now = deps.clock.now();
+  const at = nextRetireCheck(snapshot, versions, config, consumerIdsOf(config), now);
+  const annotations = withRetireCheck(snapshot, at);
+  if (annotations[STATE_KEYS.retireCheck] === snapshot.annotations[STATE_KEYS.retireCheck]) return;
+  try {
+    await deps.store.updateSecret(snapshot, { annotations });
+    log.debug('next retirement check recorded', {
+      event: 'retire.next-check',
+      at: new Date(at).toISOString(),
+    });
+  } catch (err) {
+    if (!(err instanceof ConflictError)) throw err;
+  }
+}
+
+/** What retirePrevious did in the database: the retired login, and how many of its sessions ended. */
+export interface Retired {
+  login?: string;
+  /** Only when asked to end sessions (an emergency). */
+  sessionsEnded?: number;
+}
+
+export interface RetireOptions {
+  /**
+   * An emergency (a leak): also end the live sessions of the retired login, in the same fenced
+   * session as the revoke, so a worker stalled past its `retiring` lease ends nothing (the login
+   * may be current again by then). The rotator's own session is spared.
+   */
+  endSessions?: boolean;
+}
+
+/**
+ * Retire `previous` (`version`) now: claim the `retiring` lease (compare-and-swap), revoke the
+ * credential in the database where the strategy allows (and end its sessions when asked), all
+ * inside a session bounded by the lease's deadline, disable the version, then drop the alias and
+ * record the retirement. Undefined when the Secret changed before the claim (left to the next
+ * tick or delivery). Secret Manager: 1 UpdateSecret to claim, 2 accesses and the admin secret's
+ * reads when a session is needed, 1 DisableSecretVersion, 1 UpdateSecret to finish.
+ */
 export async function retirePrevious(
   snapshot: SecretSnapshot,
   config: RotationConfig,
@@ -146,9 +208,10 @@ export async function retirePrevious(
   deps: RetireDeps,
   log: Logger,
   etag: string | undefined,
+  options: RetireOptions = {},
   /** Staged copies destroyed this tick (destroy-staged.ts): dropped from the state here too. */
   stagedDestroyed: readonly StagedRefRecord[] = [],
-): Promise<void> {
+): Promise<Retired | undefined> {
   const now = deps.clock.now();
   const state = readState(snapshot.annotations);
   const holder = deps.newHolderId();
@@ -163,7 +226,7 @@ export async function retirePrevious(
   } catch (err) {
     if (err instanceof ConflictError) {
       log.debug('secret changed meanwhile: retirement left to the next tick');
-      return;
+      return undefined;
     }
     throw err;
   }
@@ -178,10 +241,12 @@ export async function retirePrevious(
       },
     );
   }
+  let retired: Retired;
   try {
-    await revokeAndDisable(claimed, config, version, etag, deps, log, {
-      // Fencing: the revoke must be over before anyone may take the `retiring` lease (or start a
-      // rotation, whose pending login may be this one) after it ends.
+    retired = await revokeAndDisable(claimed, config, version, etag, deps, log, options, {
+      // Fencing: the revoke (and an emergency's end of sessions) must be over before anyone may
+      // take the `retiring` lease (or start a rotation, whose pending login may be this one) after
+      // it ends.
       at: now + deps.leaseMs - fenceMarginMs(deps.leaseMs),
       now: () => deps.clock.now(),
     });
@@ -223,9 +288,13 @@ export async function retirePrevious(
     strategy: config.strategy,
     forced: unconfirmed.length > 0,
   });
+  return retired;
 }
 
-/** Revoke the retired credential in the database (where the strategy allows), disable its version. */
+/**
+ * Revoke the retired credential in the database (where the strategy allows; an emergency also ends
+ * its sessions, whatever the strategy), then disable its version.
+ */
 async function revokeAndDisable(
   claimed: SecretSnapshot,
   config: RotationConfig,
@@ -233,43 +302,58 @@ async function revokeAndDisable(
   etag: string | undefined,
   deps: RetireDeps,
   log: Logger,
+  options: RetireOptions,
   deadline: Deadline,
-): Promise<void> {
+): Promise<Retired> {
   const current = claimed.aliases[ALIASES.current];
   const strategy = STRATEGY_IMPLS[config.strategy];
-  if (strategy.keepsPrevious && current !== undefined) {
+  let retired: Retired = {};
+  if ((strategy.keepsPrevious || options.endSessions) && current !== undefined) {
     const currentPayload = parsePayload(
       await deps.store.accessVersion(claimed.name, current),
       `version ${current}`,
     );
-    const retired = parsePayload(
+    const old = parsePayload(
       await deps.store.accessVersion(claimed.name, version),
       `version ${version}`,
     );
-    const admin = await adminCredential(deps.store, config.adminSecret, currentPayload, {
-      secret: claimed.name,
-      engine: config.engine,
-      logins: [currentPayload.username, retired.username],
-    });
     const engine = deps.engineFor(config.engine);
-    await engine.withSession(
+    const admin =
+      config.adminSecret === 'self'
+        ? credentialOf(currentPayload)
+        : await adminCredential(deps.store, config.adminSecret, currentPayload, {
+            secret: claimed.name,
+            engine: config.engine,
+            logins: [
+              ...new Set([
+                old.username,
+                ...rotationLogins(config, currentPayload.username, engine),
+              ]),
+            ],
+          });
+    retired = await engine.withSession(
       endpointOf(currentPayload),
       admin,
       async (s) => {
-        const sessions = await s.countSessions(retired.username);
-        log.info('revoking the previous credential', {
-          event: 'retire.revoke',
-          version,
-          login: retired.username,
-          liveSessions: sessions,
-          strategy: config.strategy,
-        });
-        await strategy.revoke(s, credentialOf(retired), credentialOf(currentPayload));
+        if (strategy.keepsPrevious) {
+          const sessions = await s.countSessions(old.username);
+          log.info('revoking the previous credential', {
+            event: 'retire.revoke',
+            version,
+            login: old.username,
+            liveSessions: sessions,
+            strategy: config.strategy,
+          });
+          await strategy.revoke(s, credentialOf(old), credentialOf(currentPayload));
+        }
+        if (!options.endSessions) return { login: old.username };
+        return { login: old.username, sessionsEnded: await s.endSessions(old.username) };
       },
       { deadline },
     );
   }
   await deps.store.disableVersion(claimed.name, version, etag);
+  return retired;
 }
 
 /** The state without our `retiring` lease; someone else's (a later tick's) is left alone. */

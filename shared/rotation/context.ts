@@ -36,6 +36,8 @@ export interface RotatorSettings {
   maxAttempts?: number;
   /** The deployment's floor under `rotator.grace-period` (default DEFAULT_MIN_GRACE_MS). */
   minGracePeriodMs?: number;
+  /** One delivery's time for waiting out Secret Manager quota (shared/runtime/delivery.ts). */
+  throttleWaitMs?: number;
   /** The secrets this deployment may rotate (label and projects); anything else is refused. */
   scope: DeploymentScope;
   /**

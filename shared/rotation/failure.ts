@@ -1,5 +1,11 @@
 import { ALIASES } from '../config/annotations';
-import { ConflictError, describeError, isPermanent, PermanentError } from '../errors';
+import {
+  ConflictError,
+  describeError,
+  isPermanent,
+  PermanentError,
+  ThrottledError,
+} from '../errors';
 import { credentialOf, endpointOf } from '../secrets/payload';
 import { adminCredentialFor } from './admin';
 import { fencedDeadline, persist, type RotationContext, type StateChange } from './context';
@@ -89,8 +95,9 @@ export async function failRotation(ctx: RotationContext, reason: string): Promis
       ...(orphans.length > 0 ? await replaceOrphans(ctx, orphans) : {}),
     };
   } catch (err) {
-    // Lost ownership: whoever took over finishes the clean-up.
-    if (err instanceof ConflictError) throw err;
+    // Lost ownership: whoever took over finishes the clean-up. Quota: the redelivery finishes it
+    // (the failure is already recorded); the database state is not unknown for it.
+    if (err instanceof ConflictError || err instanceof ThrottledError) throw err;
     // One outage, one story: the cause is named once, even when the rollback met the same
     // failure that ended the rotation (the database still down). The skeleton logs the outcome.
     const cause = describeError(err).message;

@@ -1,13 +1,16 @@
 import type { RotationConfig } from '../config/rotation-config';
+import { RetryLaterError } from '../errors';
 import type { RotationRequest } from '../events/rotation-request';
 import type { Logger } from '../logging/logger';
-import { type RetireDeps, retirePrevious } from '../retirement/retire-secret';
-import { credentialOf, endpointOf } from '../secrets/payload';
+import {
+  type RetireDeps,
+  type Retired,
+  type RetireOptions,
+  retirePrevious,
+} from '../retirement/retire-secret';
 import type { SecretSnapshot } from '../secrets/secret-store';
-import { adminCredential, rotationLogins } from './admin';
 import type { RotatorDeps } from './context';
 import { type RotationState, readState, withState } from './state';
-import { parsePayload } from './steps';
 
 /**
  * What the rotator does around the grace rule (invariant 4): wait for it, retire `previous` first
@@ -71,21 +74,22 @@ export async function deferRequest(
   );
 }
 
-/** Every consumer confirmed (or `previous` is due): retire it now, before the rotation starts. */
-export async function retireFirst(
+/**
+ * Retire `previous` of `snapshot` now, through retirement's own code (one way to retire a
+ * credential): the retire-first path and the emergency path both come here. Undefined when there
+ * is no `previous` or the Secret changed before the claim.
+ */
+async function retirePreviousNow(
   snapshot: SecretSnapshot,
   config: RotationConfig,
   deps: RotatorDeps,
   log: Logger,
-): Promise<void> {
+  options: RetireOptions = {},
+): Promise<(Retired & { version: number }) | undefined> {
   const previous = snapshot.aliases.previous;
-  if (previous === undefined) return;
+  if (previous === undefined) return undefined;
   const versions = await deps.store.listVersions(snapshot.name);
-  log.info('retiring the previous credential before rotating (consumers confirmed, or it is due)', {
-    event: 'rotation.retire-first',
-    version: previous,
-  });
-  await retirePrevious(
+  const retired = await retirePrevious(
     snapshot,
     config,
     previous,
@@ -93,14 +97,34 @@ export async function retireFirst(
     retireDepsOf(deps),
     log,
     versions.find((v) => v.number === previous)?.etag,
+    options,
   );
+  return retired && { ...retired, version: previous };
+}
+
+/** Every consumer confirmed (or `previous` is due): retire it now, before the rotation starts. */
+export async function retireFirst(
+  snapshot: SecretSnapshot,
+  config: RotationConfig,
+  deps: RotatorDeps,
+  log: Logger,
+): Promise<void> {
+  if (snapshot.aliases.previous === undefined) return;
+  log.info('retiring the previous credential before rotating (consumers confirmed, or it is due)', {
+    event: 'rotation.retire-first',
+    version: snapshot.aliases.previous,
+  });
+  await retirePreviousNow(snapshot, config, deps, log);
 }
 
 /**
  * After an emergency rotation: revoke `previous` at once (no grace) and end the live sessions of
  * its login. With single-user and dual-password that login is also `current`'s: every session of
  * it ends, and consumers reconnect with the new password (an attacker's session cannot be told
- * apart). The rotator's own session is spared.
+ * apart). The rotator's own session is spared. Both happen inside retirement's fenced session
+ * (its `retiring` lease and deadline): a worker stalled past the lease ends no session of a login
+ * that may be current again by then. A Secret that changed before the claim: RetryLaterError, the
+ * redelivery (decision `emergency-revoke`) finishes it.
  */
 export async function revokeAfterEmergency(
   secret: string,
@@ -109,45 +133,18 @@ export async function revokeAfterEmergency(
   log: Logger,
 ): Promise<void> {
   const snapshot = await deps.store.getSecret(secret);
-  const previous = snapshot.aliases.previous;
-  const current = snapshot.aliases.current;
-  if (previous === undefined || current === undefined) return;
-  const [retired, currentPayload, versions] = await Promise.all([
-    deps.store.accessVersion(secret, previous).then((d) => parsePayload(d, `version ${previous}`)),
-    deps.store.accessVersion(secret, current).then((d) => parsePayload(d, `version ${current}`)),
-    deps.store.listVersions(secret),
-  ]);
-  await retirePrevious(
-    snapshot,
-    config,
-    previous,
-    [],
-    retireDepsOf(deps),
-    log,
-    versions.find((v) => v.number === previous)?.etag,
-  );
-  const engine = deps.engineFor(config.engine);
-  const admin =
-    config.adminSecret === 'self'
-      ? credentialOf(currentPayload)
-      : await adminCredential(deps.store, config.adminSecret, currentPayload, {
-          secret,
-          engine: config.engine,
-          logins: [
-            ...new Set([
-              retired.username,
-              ...rotationLogins(config, currentPayload.username, engine),
-            ]),
-          ],
-        });
-  const ended = await engine.withSession(endpointOf(currentPayload), admin, (s) =>
-    s.endSessions(retired.username),
-  );
+  if (snapshot.aliases.previous === undefined || snapshot.aliases.current === undefined) return;
+  const retired = await retirePreviousNow(snapshot, config, deps, log, { endSessions: true });
+  if (!retired) {
+    throw new RetryLaterError(
+      `secret ${secret} changed before the emergency revoke could claim it; retry later`,
+    );
+  }
   log.notice('emergency: previous credential revoked at once and its sessions ended', {
     event: 'rotation.emergency-revoked',
-    version: previous,
-    login: retired.username,
-    sessionsEnded: ended,
+    version: retired.version,
+    login: retired.login,
+    sessionsEnded: retired.sessionsEnded,
     strategy: config.strategy,
   });
 }

@@ -15,6 +15,7 @@ import {
   PermanentError,
   ReportedTransientError,
   RetryLaterError,
+  ThrottledError,
   TransientError,
 } from '../errors';
 import type { RotationRequest } from '../events/rotation-request';
@@ -306,10 +307,13 @@ async function claim(
     lastStartedAt = now;
     served = withServed(state.served, record.id, now);
   } else {
-    const previous = state.rotation as RotationRecord;
+    const { throttled, ...previous } = state.rotation as RotationRecord;
     record = {
       ...previous,
-      attempt: decision.action === 'takeover' ? previous.attempt + 1 : previous.attempt,
+      // Attempts count real failures only: a worker that handed the rotation back for quota
+      // (ThrottledError) used none.
+      attempt:
+        decision.action === 'takeover' && !throttled ? previous.attempt + 1 : previous.attempt,
       leaseUntil,
       holder,
     };
@@ -447,6 +451,15 @@ async function drive(ctx: RotationContext, decision: Decision): Promise<Rotation
     }
   } catch (err) {
     if (err instanceof ConflictError) throw err;
+    if (err instanceof ThrottledError) {
+      // Quota, not failure: give the lease up marked `throttled`, so the redelivery resumes at
+      // once without counting an attempt. The boundary logs the wait (INFO). If even this write
+      // is refused, the lease runs out and the takeover counts one attempt: the rare worst case.
+      await persist(ctx, { record: { throttled: true }, releaseLease: true }).catch(
+        () => undefined,
+      );
+      throw err;
+    }
     const error = describeError(err);
     ctx.log.warning('rotation interrupted: will resume on redelivery', {
       event: 'rotation.retry',

@@ -70,6 +70,11 @@ export const RotationRecordSchema = z.object({
   stepMs: z.partialRecord(z.enum(STEPS), z.number()).default({}),
   /** An emergency rotation: `previous` is revoked at once after it, and its sessions ended. */
   emergency: z.boolean().optional(),
+  /**
+   * The last worker gave the lease up because Secret Manager throttled it (quota), not because
+   * the rotation failed: the next takeover does not count an attempt.
+   */
+  throttled: z.boolean().optional(),
 });
 export type RotationRecord = z.output<typeof RotationRecordSchema>;
 

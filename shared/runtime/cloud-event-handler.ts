@@ -3,6 +3,7 @@ import {
   PermanentError,
   ReportedTransientError,
   RetryLaterError,
+  ThrottledError,
   TransientError,
 } from '../errors';
 import { InvalidEventError } from '../events/pubsub-cloud-event';
@@ -17,6 +18,7 @@ import { SettingsError } from './settings';
  * | InvalidEventError              | WARNING `event.invalid`         | ack                  |
  * | PermanentError                 | ERROR `event.rejected`          | ack                  |
  * | SettingsError                  | ERROR `function.misconfigured`  | redeliver            |
+ * | ThrottledError                 | INFO `event.throttled`          | redeliver            |
  * | RetryLaterError                | INFO `event.retry-later`        | redeliver            |
  * | ReportedTransientError         | none (the thrower logged it)    | redeliver            |
  * | TransientError                 | WARNING `event.retry`           | redeliver            |
@@ -78,6 +80,13 @@ function settle(err: unknown, log: Logger, eventId: string | undefined): void {
   } else if (err instanceof ReportedTransientError) {
     // Already told once by the thrower (WARNING `rotation.retry`, the cause included): a second
     // line would repeat the cause for the same failed attempt.
+  } else if (err instanceof ThrottledError) {
+    // Secret Manager quota: an expected wait, never a failure (no attempt counted, no alert).
+    log.info(`Secret Manager quota reached, Pub/Sub will redeliver: ${error.message}`, {
+      event: 'event.throttled',
+      eventId,
+      error,
+    });
   } else if (err instanceof RetryLaterError) {
     log.info(`not now, Pub/Sub will redeliver: ${error.message}`, {
       event: 'event.retry-later',

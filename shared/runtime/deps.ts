@@ -76,6 +76,7 @@ export function productionDeps(env: NodeJS.ProcessEnv = process.env): () => Deps
       maxAttempts: runtime.maxAttempts,
       testAttempts: runtime.testAttempts,
       testRetryDelayMs: runtime.testRetryDelayMs,
+      throttleWaitMs: runtime.throttleWaitMs,
       ...(runtime.minGracePeriodMs === undefined
         ? {}
         : { minGracePeriodMs: runtime.minGracePeriodMs }),

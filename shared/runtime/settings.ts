@@ -36,6 +36,11 @@ const EnvSchema = z.object({
   /** Regions whose regional secrets retireVersions also scans (comma-separated). */
   ROTATOR_LOCATIONS: z.string().default(''),
   ROTATOR_OVERDUE_MARGIN: settingDuration.prefault('1h'),
+  /**
+   * How long one delivery waits out Secret Manager's quota (RESOURCE_EXHAUSTED) before handing the
+   * event back for redelivery; keep it well under the function's timeout (540 s).
+   */
+  ROTATOR_THROTTLE_WAIT: settingDuration.prefault('3m'),
   /** Floor under rotator.grace-period (alias reads lag minutes); only local stacks lower it. */
   ROTATOR_MIN_GRACE_PERIOD: settingDuration.optional(),
   /**
@@ -92,6 +97,8 @@ export interface Settings {
   dbConcurrency: number;
   locations: string[];
   overdueMarginMs: number;
+  /** ROTATOR_THROTTLE_WAIT: one delivery's time for waiting out Secret Manager quota. */
+  throttleWaitMs: number;
   minGracePeriodMs?: number;
   /** The staging secret shards (ROTATOR_STAGING_SECRET), full names; empty when unset. */
   stagingSecrets: string[];
@@ -146,6 +153,7 @@ export function parseSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       .map((l) => l.trim())
       .filter(Boolean),
     overdueMarginMs: e.ROTATOR_OVERDUE_MARGIN,
+    throttleWaitMs: e.ROTATOR_THROTTLE_WAIT,
     ...(e.ROTATOR_MIN_GRACE_PERIOD === undefined
       ? {}
       : { minGracePeriodMs: e.ROTATOR_MIN_GRACE_PERIOD }),

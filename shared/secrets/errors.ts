@@ -1,4 +1,4 @@
-import { ConflictError, PermanentError, TransientError } from '../errors';
+import { ConflictError, PermanentError, ThrottledError, TransientError } from '../errors';
 
 /**
  * What a Secret Manager failure means to the rotator: the gRPC status gax throws, mapped onto the
@@ -80,12 +80,14 @@ export function classifySecretManagerError(
         : new VersionNotEnabledError(message, options);
     case GRPC.PERMISSION_DENIED:
       return new PermissionDeniedError(message, target, options);
+    case GRPC.RESOURCE_EXHAUSTED:
+      return new ThrottledError(message, options);
     case GRPC.INVALID_ARGUMENT:
     case GRPC.ALREADY_EXISTS:
     case GRPC.UNAUTHENTICATED:
       return new PermanentError(message, options);
     default:
-      // UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL, network: retry later.
+      // UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, INTERNAL, network: retry later.
       return new TransientError(message, options);
   }
 }

@@ -9,7 +9,7 @@ import {
   type LoginFixture,
   loginPayload,
 } from '../../devtools/db-fixtures';
-import { startSecretManagerEmulator } from '../../emulator/secret-manager';
+import { type QuotaOptions, startSecretManagerEmulator } from '../../emulator/secret-manager';
 import { createStagingSecret } from '../../local/staging-secret';
 import type { Clock } from '../../shared/clock';
 import { CONFIG_KEYS, MANAGED_LABEL } from '../../shared/config/annotations';
@@ -48,6 +48,8 @@ export interface HarnessOptions {
   publishFails?: () => boolean;
   /** The emulator's clock too (rotation schedules): call `emulator.checkRotations()` after moving it. */
   emulatorClock?: Clock;
+  /** Run the emulator in quota mode (RESOURCE_EXHAUSTED over Secret Manager's quotas). */
+  quotas?: QuotaOptions;
 }
 
 /**
@@ -59,6 +61,7 @@ export async function createRotationHarness(options: HarnessOptions = {}) {
   const emulator = await startSecretManagerEmulator({
     relaxedRotationLimits: true,
     ...(options.emulatorClock ? { clock: options.emulatorClock } : {}),
+    ...(options.quotas ? { quotas: options.quotas } : {}),
   });
   const env = { SECRET_MANAGER_EMULATOR_HOST: emulator.address };
   const client: SecretManagerServiceClient = createSecretManagerClient({ env });

@@ -34,6 +34,13 @@ export const CALL_BUDGET = {
    * destroy; its list entry goes in the retirement's own last write). Was write 3, access 3.
    */
   retirement: { read: 3, write: 4, access: 4 },
-  /** A retire tick over IDLE_SECRETS managed secrets, nothing due: today one ListSecretVersions each. */
-  idleRetireTick: { read: 1 + IDLE_SECRETS, write: 0, access: 0 },
+  /**
+   * A retire tick over IDLE_SECRETS managed secrets, nothing due, nothing changed since the tick
+   * before: the ListSecrets page only (was 1 + one ListSecretVersions per secret). The tick after a
+   * change lists that secret's versions and records its next check (shared/retirement/
+   * next-check.ts): see idleRetireTickAfterChange.
+   */
+  idleRetireTick: { read: 1, write: 0, access: 0 },
+  /** The first tick over IDLE_SECRETS secrets that changed: a listing and a marker write each. */
+  idleRetireTickAfterChange: { read: 1 + IDLE_SECRETS, write: IDLE_SECRETS, access: 0 },
 } satisfies Record<string, Budget>;

@@ -203,7 +203,13 @@ it(`an idle retire tick over ${IDLE_SECRETS} managed secrets stays within its ca
     for (let i = 0; i < IDLE_SECRETS; i++) {
       await h.createManagedSecret({ engine: 'postgres', strategy: 'alternating-users' });
     }
-    const { calls } = await h.emulator.calls.during(retireFunction(h, clock));
+    const tick = retireFunction(h, clock);
+    // The first tick after the secrets changed (here: were created) lists and records.
+    const first = await h.emulator.calls.during(tick);
+    within('idleRetireTickAfterChange', first.calls);
+    // An hour later, nothing changed: nothing is listed.
+    clock.advance(HOUR);
+    const { calls } = await h.emulator.calls.during(tick);
     const done = h.sink
       .entries()
       .filter((e) => e.event === 'retire.tick')

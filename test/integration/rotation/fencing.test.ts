@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { canLogin } from '../../../devtools/db-fixtures';
 import { holdLock } from '../../../devtools/lock-holder';
 import type { Clock } from '../../../shared/clock';
@@ -220,5 +221,66 @@ describe.each(['postgres', 'mariadb'] as const)('%s: a worker stalled past its l
     await retireSecret(await h.store.getSecret(secret.name), deps);
     await expect(answers(secret, allCredentials(secret))).resolves.toEqual([false, true]);
     await expect(h.versionLogsIn(secret, 2)).resolves.toBe(true);
+  }, 60_000);
+});
+
+describe('postgres: an emergency revoke stalled past its lease', () => {
+  it('ends no session once the lease is over; the redelivery ends them', async () => {
+    // Prepare: rotated once (current version 2); a session of version 2's login is open (the
+    // leak's), and the worker's end-of-sessions call stalls past the `retiring` lease.
+    const secret = await h.createManagedSecret({
+      engine: 'postgres',
+      strategy: 'alternating-users',
+    });
+    await handleRotationRequest(request(secret), h.deps);
+    const [leaked] = h.addedCredentials(secret);
+    if (!leaked) throw new Error('no credential added');
+    const attacker = new Client({
+      host: secret.server.host,
+      port: secret.server.port,
+      user: leaked.username,
+      password: leaked.password,
+      database: secret.fixture.database,
+    });
+    attacker.on('error', () => undefined);
+    await attacker.connect();
+    const stalling = (e: DatabaseEngine): DatabaseEngine => ({
+      ...e,
+      withSession: (endpoint, credential, fn, options) =>
+        e.withSession(
+          endpoint,
+          credential,
+          (s) =>
+            fn({
+              ...s,
+              endSessions: async (login) => {
+                await sleep(LEASE_MS + 500);
+                return s.endSessions(login);
+              },
+            }),
+          options,
+        ),
+    });
+    const emergency: RotationRequest = {
+      ...request(secret),
+      emergency: true,
+      reason: 'leaked in a CI log',
+    };
+
+    // Act
+    const stalled = handleRotationRequest(emergency, {
+      ...h.deps,
+      engineFor: (n: EngineName) => stalling(h.deps.engineFor(n)),
+    });
+
+    // Assess: the late call was given up (transient, redelivered) and the session lives on.
+    await expect(stalled).rejects.toBeInstanceOf(TransientError);
+    await expect(attacker.query('SELECT 1')).resolves.toBeDefined();
+    // The redelivery finishes the revoke: the leaked login's session is gone.
+    await expect(deliverUntilDone(emergency, h.deps)).resolves.toMatchObject({ action: 'stale' });
+    await expect(attacker.query('SELECT 1')).rejects.toThrow();
+    const s = await h.snapshot(secret);
+    expect(s.secret.aliases).toEqual({ current: 3 });
+    await attacker.end().catch(() => undefined);
   }, 60_000);
 });

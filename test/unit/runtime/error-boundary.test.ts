@@ -7,6 +7,7 @@ import {
   ReportedTransientError,
   RetryLaterError,
   RotatorError,
+  ThrottledError,
   TransientError,
 } from '../../../shared/errors';
 import { InvalidEventError } from '../../../shared/events/pubsub-cloud-event';
@@ -47,6 +48,7 @@ describe('the error boundary decides by class', () => {
       new SettingsError('x', ['X']),
     ],
     ['RetryLaterError', 'redeliver', 'INFO', 'event.retry-later', new RetryLaterError('busy')],
+    ['ThrottledError', 'redeliver', 'INFO', 'event.throttled', new ThrottledError('quota')],
     ['TransientError', 'redeliver', 'WARNING', 'event.retry', new TransientError('db down')],
     ['ConflictError', 'redeliver', 'WARNING', 'event.retry', new ConflictError('etag')],
     ['a RotatorError of no kind', 'redeliver', 'ERROR', 'event.unexpected', new RotatorError('?')],
