@@ -7,7 +7,8 @@ import type { DatabaseEngine, EngineName } from '../engines/engine';
 import { ConflictError } from '../errors';
 import type { Logger } from '../logging/logger';
 import { adminCredential, rotationLogins } from '../rotation/admin';
-import { applyAliases, fenceMarginMs } from '../rotation/context';
+import { fenceMarginMs } from '../rotation/fencing';
+import { applyAliases } from '../rotation/persist';
 import { readConfig } from '../rotation/rotator';
 import {
   type RotationState,

@@ -1,26 +1,14 @@
 import type { Clock } from '../clock';
-import { STATE_KEYS } from '../config/annotations';
 import type { RotationConfig } from '../config/rotation-config';
-import type { Deadline } from '../engines/deadline';
 import type { Credential, DatabaseEngine, EngineName } from '../engines/engine';
-import { ConflictError } from '../errors';
 import type { RotationRequest } from '../events/rotation-request';
 import type { Logger } from '../logging/logger';
 import type { Redactor } from '../logging/redactor';
 import type { DatabasePayload } from '../secrets/payload';
-import type { SecretChange, SecretSnapshot, SecretStore } from '../secrets/secret-store';
+import type { SecretSnapshot, SecretStore } from '../secrets/secret-store';
 import type { DeploymentScope } from '../trust/scope';
 import type { RandomBytes } from './password';
-import {
-  type HistoryEntry,
-  type RotationRecord,
-  type RotationState,
-  readHistory,
-  readState,
-  type StagedRefRecord,
-  type Status,
-  withState,
-} from './state';
+import type { HistoryEntry, RotationRecord, StagedRefRecord, Status } from './state';
 import type { Strategy } from './strategies';
 
 export interface RotatorSettings {
@@ -125,129 +113,4 @@ export interface StateChange {
   nextRotationTime?: number;
   /** Hand this staged version to retirement for destruction (state.stagedToDestroy). */
   destroyStaged?: StagedRefRecord;
-}
-
-const MAX_CAS_RETRIES = 5;
-
-/**
- * UpdateSecret, surviving a lost response: when the call fails with anything but a conflict, the
- * write may still have been applied. Re-read, and if the state annotation is exactly what we
- * wrote, it was: carry on instead of treating our own write as someone else's.
- */
-export async function updateOrConfirm(
-  store: SecretStore,
-  snapshot: SecretSnapshot,
-  change: SecretChange,
-): Promise<SecretSnapshot> {
-  try {
-    return await store.updateSecret(snapshot, change);
-  } catch (err) {
-    if (err instanceof ConflictError) throw err;
-    const written = change.annotations?.[STATE_KEYS.state];
-    const fresh = await store.getSecret(snapshot.name).catch(() => undefined);
-    if (written !== undefined && fresh?.annotations[STATE_KEYS.state] === written) return fresh;
-    throw err;
-  }
-}
-
-export function applyAliases(
-  current: Record<string, number>,
-  change?: AliasChange,
-): Record<string, number> {
-  const out = { ...current, ...(change?.set ?? {}) };
-  for (const k of change?.remove ?? []) delete out[k];
-  return out;
-}
-
-/**
- * The one way rotation state is written: read-modify-write with the Secret's etag. Other writers
- * (refreshConsumers' records, retireVersions, an operator's gcloud) may change the Secret in
- * between; on a conflict we re-read, check that the rotation is still ours, and re-apply.
- */
-export async function persist(ctx: RotationContext, change: StateChange): Promise<void> {
-  const { store, clock } = ctx.deps;
-  let snapshot = ctx.snapshot;
-  for (let attempt = 1; ; attempt++) {
-    const state = readState(snapshot.annotations);
-    if (snapshot !== ctx.snapshot) {
-      const r = state.rotation;
-      if (
-        state.status !== 'rotating' ||
-        r?.id !== ctx.record.id ||
-        r.holder !== ctx.record.holder
-      ) {
-        throw new ConflictError('rotation was taken over by another worker', {
-          context: { rotationId: ctx.record.id },
-        });
-      }
-    }
-    const record: RotationRecord = {
-      ...ctx.record,
-      ...(ctx.staged ? { staged: ctx.staged } : {}),
-      ...change.record,
-      // A released lease keeps the time it was given up: expired for a takeover, and the last
-      // sign of life for the overdue check (shared/retirement/overdue.ts).
-      leaseUntil: clock.now() + (change.releaseLease ? 0 : ctx.deps.settings.leaseMs),
-    };
-    const next: RotationState = {
-      ...state,
-      status: change.status ?? 'rotating',
-      rotation: record,
-      ...(change.promotedAt === undefined ? {} : { promotedAt: change.promotedAt }),
-      ...(change.currentCredential === undefined
-        ? {}
-        : { currentCredential: change.currentCredential }),
-      ...(change.destroyStaged === undefined
-        ? {}
-        : {
-            stagedToDestroy: [
-              ...(state.stagedToDestroy ?? []).filter(
-                (d) =>
-                  d.secret !== change.destroyStaged?.secret ||
-                  d.version !== change.destroyStaged.version,
-              ),
-              change.destroyStaged,
-            ],
-          }),
-    };
-    const history = change.history
-      ? [change.history, ...readHistory(snapshot.annotations)]
-      : undefined;
-    try {
-      ctx.snapshot = await updateOrConfirm(store, snapshot, {
-        annotations: withState(snapshot.annotations, next, history),
-        ...(change.aliases ? { aliases: applyAliases(snapshot.aliases, change.aliases) } : {}),
-        ...(change.nextRotationTime === undefined
-          ? {}
-          : { rotation: { nextRotationTime: change.nextRotationTime } }),
-      });
-      ctx.record = record;
-      return;
-    } catch (err) {
-      if (!(err instanceof ConflictError) || attempt >= MAX_CAS_RETRIES) throw err;
-      snapshot = await store.getSecret(snapshot.name);
-    }
-  }
-}
-
-/**
- * How much earlier than the lease end a database session must be done: covers the clock skew
- * between workers and the database server, and the server's own latency in abandoning a statement
- * (docs/architecture.md, "Fencing"). A fifth of the lease, at most 30 s.
- */
-export function fenceMarginMs(leaseMs: number): number {
-  return Math.min(30_000, Math.floor(leaseMs / 5));
-}
-
-/**
- * The deadline of a database session that changes logins (set, rollback). Our last
- * compare-and-swap set `leaseUntil`, and nobody takes the rotation over before it, so a session
- * that ends before `leaseUntil - margin` cannot race a successor. When less than half the lease is
- * left, the lease is re-asserted first (one CAS; it fails with ConflictError if the rotation was
- * taken), so the session gets a fresh, full budget; on a normal rotation this costs no call.
- */
-export async function fencedDeadline(ctx: RotationContext): Promise<Deadline> {
-  const { clock, settings } = ctx.deps;
-  if (ctx.record.leaseUntil - clock.now() < settings.leaseMs / 2) await persist(ctx, {});
-  return { at: ctx.record.leaseUntil - fenceMarginMs(settings.leaseMs), now: () => clock.now() };
 }

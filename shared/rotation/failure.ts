@@ -8,7 +8,9 @@ import {
 } from '../errors';
 import { credentialOf, endpointOf } from '../secrets/payload';
 import { adminCredentialFor } from './admin';
-import { fencedDeadline, persist, type RotationContext, type StateChange } from './context';
+import type { RotationContext, StateChange } from './context';
+import { fencedDeadline } from './fencing';
+import { persist } from './persist';
 import { isCopyOf } from './provenance';
 import { type HistoryEntry, readState } from './state';
 import { findManagedOrphans, findPending, parsePayload } from './steps';

@@ -28,11 +28,12 @@ import type { DatabasePayload } from '../secrets/payload';
 import type { SecretSnapshot } from '../secrets/secret-store';
 import { assertInScope } from '../trust/scope';
 import { adminCredential, rotationLogins } from './admin';
-import { persist, type RotationContext, type RotatorDeps, updateOrConfirm } from './context';
+import type { RotationContext, RotatorDeps } from './context';
 import { type Decision, decide } from './decide';
 import { failRotation } from './failure';
 import { deferRequest, retireFirst, revokeAfterEmergency } from './grace';
 import { generatePassword } from './password';
+import { persist, updateOrConfirm } from './persist';
 import { passwordDigest } from './provenance';
 import {
   type RotationRecord,

@@ -14,7 +14,8 @@ import {
 } from '../secrets/payload';
 import { formatIssues } from '../zod-issues';
 import { adminCredentialFor } from './admin';
-import { fencedDeadline, type RotationContext, type StateChange } from './context';
+import type { RotationContext, StateChange } from './context';
+import { fencedDeadline } from './fencing';
 import { proveParity } from './parity';
 import { isCopyOf } from './provenance';
 import { findStagedOrphan, readStaged, stage, stagingSecretFor } from './staging';
