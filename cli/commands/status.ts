@@ -29,7 +29,13 @@ export interface SecretStatus {
   name: string;
   engine: string | null;
   strategy: string | null;
-  versions: { current: number | null; previous: number | null; pending: number | null };
+  versions: { current: number | null; previous: number | null };
+  /**
+   * The login of a credential a rotation staged and has not promoted: one in flight, or one that
+   * ended unresolved (the database may already accept it; the staging secret holds its only
+   * copy). Null otherwise. A login name, never a value.
+   */
+  pendingLogin: string | null;
   lastRotation: {
     id: string;
     outcome: string;
@@ -68,12 +74,15 @@ export function secretStatus(
   const versions = {
     current: alias(ALIASES.current),
     previous: alias(ALIASES.previous),
-    pending: alias(ALIASES.pending),
   };
   const last = readHistory(snapshot.annotations)[0];
+  const state = readState(snapshot.annotations);
+  const r = state.rotation;
   const base = {
     name: snapshot.name,
     versions,
+    pendingLogin:
+      state.status !== 'idle' && r?.staged !== undefined ? (r.pendingUsername ?? null) : null,
     lastRotation: last
       ? {
           id: last.id,
@@ -99,9 +108,7 @@ export function secretStatus(
     };
   }
 
-  const state = readState(snapshot.annotations);
   const overdue = checkOverdue(snapshot, now, overdueMarginMs);
-  const r = state.rotation;
   let secretState: SecretState = 'ok';
   let reason: string | null = null;
   if (state.status === 'failed') {
@@ -207,7 +214,7 @@ function printTable(ctx: CommandContext, statuses: SecretStatus[]): void {
       engine: s.engine ?? '-',
       current: v(s.versions.current),
       previous: v(s.versions.previous),
-      pending: v(s.versions.pending),
+      pending: s.pendingLogin ?? '-',
       last: s.lastRotation
         ? `${formatTime(s.lastRotation.completedAt ? Date.parse(s.lastRotation.completedAt) : undefined)} ${s.lastRotation.outcome}`
         : 'never',
@@ -221,7 +228,7 @@ function printTable(ctx: CommandContext, statuses: SecretStatus[]): void {
       { key: 'engine', header: 'ENGINE' },
       { key: 'current', header: 'CURRENT' },
       { key: 'previous', header: 'PREVIOUS' },
-      { key: 'pending', header: 'PENDING' },
+      { key: 'pending', header: 'PENDING LOGIN' },
       { key: 'last', header: 'LAST ROTATION' },
       { key: 'next', header: 'NEXT ROTATION' },
       { key: 'state', header: 'STATE' },

@@ -125,7 +125,8 @@ describe('gsm-rotator status', () => {
           name: healthy.name,
           engine: 'postgres',
           strategy: 'alternating-users',
-          versions: { current: 3, previous: 2, pending: null },
+          versions: { current: 3, previous: 2 },
+          pendingLogin: null,
           lastRotation: {
             id: rotationIds[0],
             outcome: 'succeeded',

@@ -82,7 +82,8 @@ describe('secretStatus', () => {
       name: 'projects/p/secrets/db',
       engine: 'postgres',
       strategy: 'alternating-users',
-      versions: { current: 4, previous: 3, pending: null },
+      versions: { current: 4, previous: 3 },
+      pendingLogin: null,
       lastRotation: {
         id: 'rot-8',
         outcome: 'succeeded',
@@ -115,12 +116,32 @@ describe('secretStatus', () => {
   it('is rotating while a rotation holds its lease', () => {
     const s = snapshot(
       { [STATE_KEYS.state]: JSON.stringify({ v: 1, status: 'rotating', rotation }) },
-      { aliases: { current: 4, pending: 5 } },
+      { aliases: { current: 4 } },
     );
     const status = secretStatus(s, NOW, HOUR);
     expect(status.state).toBe('rotating');
     expect(status.reason).toBe('rotation rot-9 at step test (attempt 2)');
-    expect(status.versions.pending).toBe(5);
+    // Nothing staged yet: no pending login to show.
+    expect(status.pendingLogin).toBeNull();
+    const staged = snapshot(
+      {
+        [STATE_KEYS.state]: JSON.stringify({
+          v: 1,
+          status: 'rotating',
+          rotation: {
+            ...rotation,
+            pendingUsername: 'app_clone',
+            staged: {
+              secret: 'projects/p/secrets/gsm-rotator-staging',
+              version: 12,
+              rotationId: 'rot-9',
+            },
+          },
+        }),
+      },
+      { aliases: { current: 4 } },
+    );
+    expect(secretStatus(staged, NOW, HOUR).pendingLogin).toBe('app_clone');
   });
 
   it('is failed with the recorded error', () => {
