@@ -61,7 +61,9 @@ it('PostgreSQL: the second of two racing ALTER ROLE on one login is transient (X
     go();
     await until('session B to wait for the lock', async () => {
       const { rows } = await a.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE 'ALTER ROLE%'",
+        // Any other client backend in a lock wait: `query` can still show the session's previous
+        // statement (seen: 'SET ROLE NONE') while its ALTER ROLE already waits.
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
       );
       return (rows[0]?.n ?? 0) > 0;
     });
