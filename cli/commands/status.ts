@@ -81,8 +81,12 @@ export function secretStatus(
   const base = {
     name: snapshot.name,
     versions,
+    // Staged and not discarded: in flight, or failed unresolved (a clean failure discarded it).
     pendingLogin:
-      state.status !== 'idle' && r?.staged !== undefined ? (r.pendingUsername ?? null) : null,
+      r?.staged !== undefined &&
+      (state.status === 'rotating' || (state.status === 'failed' && r.unresolved === true))
+        ? (r.pendingUsername ?? null)
+        : null,
     lastRotation: last
       ? {
           id: last.id,

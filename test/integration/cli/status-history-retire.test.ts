@@ -98,7 +98,7 @@ describe('gsm-rotator status', () => {
     expect(r.code).toBe(EXIT.notOk);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toMatch(
-      /^SECRET +STRATEGY +ENGINE +CURRENT +PREVIOUS +PENDING +LAST ROTATION +NEXT ROTATION +STATE +CONSUMERS$/,
+      /^SECRET +STRATEGY +ENGINE +CURRENT +PREVIOUS +PENDING LOGIN +LAST ROTATION +NEXT ROTATION +STATE +CONSUMERS$/,
     );
     const row = (s: ManagedSecret) => lines.find((l) => l.startsWith(`${shortId(s)} `)) ?? '';
     expect(row(healthy)).toMatch(

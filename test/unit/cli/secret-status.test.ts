@@ -142,6 +142,30 @@ describe('secretStatus', () => {
       { aliases: { current: 4 } },
     );
     expect(secretStatus(staged, NOW, HOUR).pendingLogin).toBe('app_clone');
+    // After the rotation ended: shown only while the staged credential may be live (unresolved).
+    const ended = (unresolved: boolean) =>
+      snapshot(
+        {
+          [STATE_KEYS.state]: JSON.stringify({
+            v: 1,
+            status: 'failed',
+            rotation: {
+              ...rotation,
+              outcome: 'failed',
+              unresolved,
+              pendingUsername: 'app_clone',
+              staged: {
+                secret: 'projects/p/secrets/gsm-rotator-staging',
+                version: 12,
+                rotationId: 'rot-9',
+              },
+            },
+          }),
+        },
+        { aliases: { current: 4 } },
+      );
+    expect(secretStatus(ended(true), NOW, HOUR).pendingLogin).toBe('app_clone');
+    expect(secretStatus(ended(false), NOW, HOUR).pendingLogin).toBeNull();
   });
 
   it('is failed with the recorded error', () => {
