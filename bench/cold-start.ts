@@ -137,6 +137,7 @@ export async function measureColdStart(
     PUBSUB_EMULATOR_HOST: env.pubsub.host,
     GCP_PROJECT: PROJECT,
     ROTATION_EVENTS_TOPIC: ROTATION_EVENTS,
+    ROTATOR_STAGING_SECRET: env.deps.settings.stagingSecrets.join(','),
     LOG_LEVEL: 'WARNING',
     METADATA_SERVER_DETECTION: 'none',
   };
