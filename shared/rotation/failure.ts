@@ -13,7 +13,7 @@ import { fencedDeadline } from './fencing';
 import { persist } from './persist';
 import { isCopyOf } from './provenance';
 import { type HistoryEntry, readState } from './state';
-import { findManagedOrphans, findPending, parsePayload } from './steps';
+import { findManagedOrphans, findPending, readPayloadIfReadable } from './steps';
 
 function failedEntry(ctx: RotationContext, error: string): HistoryEntry {
   const r = ctx.record;
@@ -132,13 +132,7 @@ async function replaceOrphans(ctx: RotationContext, orphans: number[]): Promise<
   for (const v of versions
     .filter((v) => v.number > newest && v.state === 'ENABLED')
     .sort((a, b) => a.number - b.number)) {
-    const payload = await store
-      .accessVersion(secret, v.number)
-      .then((data) => parsePayload(data, `version ${v.number}`))
-      .catch((err: unknown) => {
-        if (isPermanent(err)) return undefined;
-        throw err;
-      });
+    const payload = await readPayloadIfReadable(store, secret, v.number);
     if (payload && isCopyOf(payload, ctx.base)) {
       copy = v.number;
       break;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock';
-import { ALIASES } from '../config/annotations';
+import { ALIASES, MANAGED_LABEL } from '../config/annotations';
 import type { DatabaseEngine, EngineName } from '../engines/engine';
 import { ConflictError, PermanentError, RetryLaterError, TransientError } from '../errors';
 import {
@@ -30,7 +30,13 @@ import { STRATEGY_IMPLS } from './strategies';
  * - `privilege-gap` (alternating-users): the rolled-back login was granted something the previous
  *   login lacks (invariant 10: `current` can do what the login it replaces could).
  */
-export const REFUSALS = ['single-user', 'retired', 'login-failed', 'privilege-gap'] as const;
+export const REFUSALS = [
+  'unmanaged',
+  'single-user',
+  'retired',
+  'login-failed',
+  'privilege-gap',
+] as const;
 export type Refusal = (typeof REFUSALS)[number];
 
 /** A rollback that cannot be done (permanent: running it again does not help). */
@@ -129,6 +135,14 @@ export async function rollBack(
   const startedAt = clock.now();
   const snapshot = await store.getSecret(request.secret);
   const name = snapshot.name;
+  // As for a rotation (trust/scope.ts): only secrets labelled managed. The label is not a
+  // permission (the caller's IAM is), but it keeps a rollback off a secret the rotator left.
+  if (snapshot.labels[MANAGED_LABEL.key] !== MANAGED_LABEL.value) {
+    throw new RollbackRefusedError(
+      `${name} is not labelled ${MANAGED_LABEL.key}=${MANAGED_LABEL.value}: the rotator does not manage it`,
+      'unmanaged',
+    );
+  }
   const config = readConfig(snapshot);
   if (!STRATEGY_IMPLS[config.strategy].keepsPrevious) {
     throw new RollbackRefusedError(

@@ -12,6 +12,7 @@ import {
   DatabasePayloadSchema,
   endpointOf,
 } from '../secrets/payload';
+import type { SecretStore } from '../secrets/secret-store';
 import { formatIssues } from '../zod-issues';
 import { adminCredentialFor } from './admin';
 import type { RotationContext, StateChange } from './context';
@@ -188,6 +189,24 @@ const test: Step = async (ctx) => {
 };
 
 /**
+ * A version's payload, or undefined when it cannot be read as one (destroyed, disabled, not a
+ * database payload): a version someone else changed is not ours to adopt. Transient errors throw.
+ */
+export async function readPayloadIfReadable(
+  store: SecretStore,
+  secret: string,
+  version: number,
+): Promise<DatabasePayload | undefined> {
+  return store
+    .accessVersion(secret, version)
+    .then((data) => parsePayload(data, `version ${version}`))
+    .catch((err: unknown) => {
+      if (isPermanent(err)) return undefined;
+      throw err;
+    });
+}
+
+/**
  * A managed version above `latestAtClaim` holding exactly the pending credential: added by a
  * promote that died before moving `current`. Nobody else knows that random password, so equality
  * proves it is ours. Searched only on a resumed rotation (a fresh one cannot have left any).
@@ -204,13 +223,7 @@ export async function findManagedOrphans(
     .filter((v) => v.number > ctx.record.latestAtClaim && v.state === 'ENABLED')
     .sort((a, b) => a.number - b.number);
   for (const v of newer) {
-    const payload = await store
-      .accessVersion(secret, v.number)
-      .then((data) => parsePayload(data, `version ${v.number}`))
-      .catch((err: unknown) => {
-        if (isPermanent(err)) return undefined;
-        throw err;
-      });
+    const payload = await readPayloadIfReadable(store, secret, v.number);
     if (payload && isCopyOf(payload, pending)) {
       out.push(v.number);
     } else {

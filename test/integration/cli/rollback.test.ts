@@ -172,6 +172,24 @@ it('is refused (exit 5) once the previous credential was retired; nothing change
   expect(readPause(after.secret.annotations)).toBeUndefined();
 });
 
+it('is refused (exit 5) for a secret no longer labelled rotator=managed; nothing changes', async () => {
+  // Prepare
+  const secret = await h.createManagedSecret({ engine: 'postgres', strategy: 'alternating-users' });
+  await rotate(secret);
+  await h.store.updateSecret(await h.store.getSecret(secret.name), { labels: {} });
+  const before = await h.snapshot(secret);
+
+  // Act
+  const run = await rollback(secret, '--json', '--topic', TOPIC);
+
+  // Assert
+  expect(run.code).toBe(EXIT.refused);
+  expect(json(run)).toMatchObject({ rolledBack: false, refused: 'unmanaged' });
+  const after = await h.snapshot(secret);
+  expect(after.secret.aliases).toEqual(before.secret.aliases);
+  expect(after.versions.map((v) => v.number)).toEqual(before.versions.map((v) => v.number));
+});
+
 it('is refused (exit 5) for single-user, with the reason in JSON', async () => {
   // Prepare
   const secret = await h.createManagedSecret({ engine: 'mariadb', strategy: 'single-user' });
